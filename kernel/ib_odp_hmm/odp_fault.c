@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mirror core: faults and prefetch through hmm_range_fault().
+ *
+ * A fault demands a range and names a window around it.  The window is
+ * walked in PMD-aligned chunks of at most 2 MiB; each chunk is one
+ * hmm_range_fault() pass in which only the demanded pages carry
+ * HMM_PFN_REQ_FAULT, so populated neighbours are snapshot-mapped in the same
+ * pass and absent ones stay absent.  Each pass follows the interval notifier
+ * discipline:
+ *
+ *	seq = mmu_interval_read_begin()
+ *	hmm_range_fault()              (mmap_lock held for read)
+ *	allocate tables                (no driver lock: reclaim may invalidate)
+ *	lock pt_lock
+ *	if mmu_interval_read_retry(seq): unlock, start over
+ *	install leaves
+ *	unlock pt_lock
+ */
+#include <linux/hmm.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "odp_internal.h"
+
+#define ODP_CHUNK_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+
+/* One hmm_range_fault() pass over iovas [first, last] (one PMD or less). */
+struct odp_chunk {
+	struct odp_mirror *m;
+	u64 first, last;
+	u64 dfirst, dlast;	/* demanded part; dfirst > dlast: none */
+	bool write;
+	unsigned long *pfns;
+	unsigned long npages;
+	u64 faulted, snapshot;	/* results of the install */
+};
+
+static bool odp_chunk_demands(struct odp_chunk *c, u64 iova)
+{
+	return iova >= c->dfirst && iova <= c->dlast;
+}
+
+static void odp_chunk_fill(struct odp_chunk *c)
+{
+	unsigned long req = HMM_PFN_REQ_FAULT |
+			    (c->write ? HMM_PFN_REQ_WRITE : 0);
+	unsigned long i;
+
+	for (i = 0; i < c->npages; i++)
+		c->pfns[i] = odp_chunk_demands(c, c->first + i * PAGE_SIZE) ?
+			     req : 0;
+}
+
+/* Does the chunk map as one huge leaf? */
+static bool odp_chunk_huge(struct odp_chunk *c)
+{
+	unsigned long p = c->pfns[0];
+
+	return c->m->huge_ok && c->npages == ODP_CHUNK_PAGES &&
+	       (p & HMM_PFN_VALID) && !(p & HMM_PFN_ERROR) &&
+	       hmm_pfn_to_map_order(p) >= PMD_SHIFT - PAGE_SHIFT;
+}
+
+static bool odp_chunk_any_small(struct odp_chunk *c)
+{
+	unsigned long i;
+
+	for (i = 0; i < c->npages; i++)
+		if ((c->pfns[i] & (HMM_PFN_VALID | HMM_PFN_ERROR)) ==
+		    HMM_PFN_VALID)
+			return true;
+	return false;
+}
+
+static u64 odp_leaf_entry(unsigned long hmm_pfn)
+{
+	struct page *page = hmm_pfn_to_page(hmm_pfn);
+	u64 e = ((u64)page_to_pfn(page) << ODP_E_PFN_SHIFT) | ODP_E_VALID;
+
+	if (hmm_pfn & HMM_PFN_WRITE)
+		e |= ODP_E_WRITE;
+	if (is_device_private_page(page))
+		e |= ODP_E_DEVPRIV;
+	return e;
+}
+
+/* Keep the dirty bit when the same page is mapped again. */
+static u64 odp_merge_entry(u64 old, u64 new)
+{
+	if ((old & ODP_E_VALID) && odp_e_pfn(old) == odp_e_pfn(new))
+		new |= old & ODP_E_DIRTY;
+	return new;
+}
+
+/*
+ * odp_map_dma - give a new leaf its DMA address.  A leaf that maps the same
+ * page again keeps its mapping.  Device-private pages are never DMA mapped.
+ */
+static int odp_map_dma(struct odp_mirror *m, dma_addr_t *dma, u64 old, u64 new,
+		       unsigned int npages)
+{
+	struct page *page = pfn_to_page(odp_e_pfn(new));
+	dma_addr_t addr;
+
+	if (!dma || (new & ODP_E_DEVPRIV))
+		return 0;
+	if ((old & ODP_E_VALID) && odp_e_pfn(old) == odp_e_pfn(new) && *dma)
+		return 0;
+	addr = dma_map_page(m->attr.dma_dev, page, 0, npages * PAGE_SIZE,
+			    DMA_BIDIRECTIONAL);
+	if (dma_mapping_error(m->attr.dma_dev, addr))
+		return -ENOMEM;
+	*dma = addr;
+	return 0;
+}
+
+/*
+ * odp_install_leaf - publish a leaf.  Lookups may set ODP_E_DIRTY under us,
+ * so the slot is updated with cmpxchg.  Returns false if the slot is taken
+ * by something the leaf must not replace (a table where a huge leaf was
+ * wanted), or if DMA mapping failed.
+ */
+/* Caller must hold m->pt_lock. */
+static bool odp_install_leaf(struct odp_mirror *m, u64 *slot, dma_addr_t *dma,
+			     u64 new, unsigned int npages)
+{
+	u64 old = READ_ONCE(*slot);
+
+	lockdep_assert_held(&m->pt_lock);
+	if (npages > 1 && old && !(old & ODP_E_HUGE))
+		return false;
+	if (odp_map_dma(m, dma, old, new, npages))
+		return false;
+	while (!try_cmpxchg(slot, &old, odp_merge_entry(old, new)))
+		if (npages > 1 && old && !(old & ODP_E_HUGE))
+			return false;	/* lost the slot to a table */
+	if (!(old & ODP_E_VALID))
+		atomic64_add(npages, &m->mapped);
+	return true;
+}
+
+/* Caller must hold m->pt_lock. */
+static bool odp_install_huge(struct odp_chunk *c)
+{
+	struct odp_mirror *m = c->m;
+	u64 new = odp_leaf_entry(c->pfns[0]) | ODP_E_HUGE;
+	dma_addr_t *dma = NULL;
+	u64 *slot, demanded = 0;
+	unsigned long i;
+
+	lockdep_assert_held(&m->pt_lock);
+	slot = odp_pt_slot(&m->pt, c->first, true, &dma);
+	if (!slot || !odp_install_leaf(m, slot, dma, new, ODP_CHUNK_PAGES))
+		return false;
+	for (i = 0; i < c->npages; i++)
+		demanded += odp_chunk_demands(c, c->first + i * PAGE_SIZE);
+	c->faulted += demanded;
+	c->snapshot += ODP_CHUNK_PAGES - demanded;
+	return true;
+}
+
+/* Caller must hold m->pt_lock. */
+static void odp_install_small(struct odp_chunk *c)
+{
+	struct odp_mirror *m = c->m;
+	unsigned long i;
+
+	lockdep_assert_held(&m->pt_lock);
+	for (i = 0; i < c->npages; i++) {
+		unsigned long p = c->pfns[i];
+		u64 iova = c->first + i * PAGE_SIZE;
+		dma_addr_t *dma = NULL;
+		u64 *slot;
+
+		if ((p & (HMM_PFN_VALID | HMM_PFN_ERROR)) != HMM_PFN_VALID)
+			continue;
+		/* NULL: a huge leaf covers it; a later fault retries. */
+		slot = odp_pt_slot(&m->pt, iova, false, &dma);
+		if (!slot || !odp_install_leaf(m, slot, dma,
+					       odp_leaf_entry(p), 1))
+			continue;
+		if (odp_chunk_demands(c, iova))
+			c->faulted++;
+		else
+			c->snapshot++;
+	}
+}
+
+static int odp_chunk_prepare(struct odp_chunk *c, bool huge)
+{
+	if (huge)
+		return odp_pt_prepare(&c->m->pt, c->first, true);
+	if (odp_chunk_any_small(c))
+		return odp_pt_prepare(&c->m->pt, c->first, false);
+	return 0;
+}
+
+static int odp_chunk_fault(struct odp_chunk *c)
+{
+	struct odp_mirror *m = c->m;
+	unsigned long timeout;
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.start = odp_iova_to_va(m, c->first),
+		.end = odp_iova_to_va(m, c->last) + 1,
+		.hmm_pfns = c->pfns,
+		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+		.dev_private_owner = m->attr.owner,
+	};
+	bool huge;
+	int ret;
+
+	timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	for (;; odp_count(m, ODP_CNT_FAULT_RETRIES, 1)) {
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+		odp_chunk_fill(c);
+		range.notifier_seq = mmu_interval_read_begin(&m->notifier);
+		mmap_read_lock(m->mm);
+		ret = hmm_range_fault(&range);
+		mmap_read_unlock(m->mm);
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			return ret;
+
+		huge = odp_chunk_huge(c);
+		ret = odp_chunk_prepare(c, huge);
+		if (ret)
+			return ret;
+
+		mutex_lock(&m->pt_lock);
+		if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
+			mutex_unlock(&m->pt_lock);
+			continue;
+		}
+		if (!huge || !odp_install_huge(c))
+			odp_install_small(c);
+		mutex_unlock(&m->pt_lock);
+		return 0;
+	}
+}
+
+/*
+ * odp_fault_range - map iovas [first, last] chunk by chunk, faulting
+ * [dfirst, dlast].  A chunk without demanded pages only snapshots, and its
+ * errors are ignored: a window never makes a fault fail.
+ */
+static int odp_fault_range(struct odp_mirror *m, u64 first, u64 last,
+			   u64 dfirst, u64 dlast, bool write)
+{
+	struct odp_chunk c = {
+		.m = m, .dfirst = dfirst, .dlast = dlast, .write = write,
+	};
+	u64 next;
+	int ret = 0;
+
+	if (!mmget_not_zero(m->mm))
+		return -EFAULT;
+	c.pfns = kmalloc_array(ODP_CHUNK_PAGES, sizeof(*c.pfns), GFP_KERNEL);
+	if (!c.pfns) {
+		ret = -ENOMEM;
+		goto out_mmput;
+	}
+
+	for (c.first = first; c.first <= last; c.first = next) {
+		next = ALIGN_DOWN(c.first, PMD_SIZE) + PMD_SIZE;
+		c.last = min(next - 1, last);
+		c.npages = ((c.last - c.first) >> PAGE_SHIFT) + 1;
+		ret = odp_chunk_fault(&c);
+		if (ret && c.dfirst <= c.last && c.dlast >= c.first)
+			break;
+		ret = 0;
+		if (!next)	/* wrapped past the top of the iova space */
+			break;
+	}
+
+	odp_count(m, ODP_CNT_PAGES_FAULTED, c.faulted);
+	odp_count(m, ODP_CNT_PAGES_SNAPSHOT, c.snapshot);
+	kfree(c.pfns);
+out_mmput:
+	mmput(m->mm);
+	return ret;
+}
+
+static bool odp_consume_injection(struct odp_mirror *m, int *err)
+{
+	if (!atomic_add_unless(&m->inject_count, -1, 0))
+		return false;
+	*err = -READ_ONCE(m->inject_error);
+	return true;
+}
+
+/**
+ * odp_mirror_fault - fault [@iova, @iova + @length) for the device
+ * @access: ODP_ACCESS_WRITE for a write fault
+ * @window: power of two; populated pages of the @window-aligned range around
+ *	the demand are mapped without faulting.  0 means no window.
+ *
+ * Sleeps.  Returns 0, -ERANGE outside the mirror, -EINVAL for a bad window,
+ * -EFAULT for an unmapped or inaccessible address, -EPERM for a write to a
+ * read-only mapping, -EBUSY when invalidations kept racing, or -ENOMEM.
+ */
+int odp_mirror_fault(struct odp_mirror *m, u64 iova, u64 length,
+		     unsigned int access, u64 window)
+{
+	u64 dfirst, dlast, first, last;
+	int ret;
+
+	if (!odp_mirror_contains(m, iova, length))
+		return -ERANGE;
+	if (window && !is_power_of_2(window))
+		return -EINVAL;
+	window = max_t(u64, window, PAGE_SIZE);
+
+	odp_count(m, ODP_CNT_FAULTS, 1);
+	if (odp_consume_injection(m, &ret))
+		goto out_error;
+
+	dfirst = ALIGN_DOWN(iova, PAGE_SIZE);
+	dlast = ALIGN_DOWN(iova + length - 1, PAGE_SIZE) + PAGE_SIZE - 1;
+	first = max(ALIGN_DOWN(dfirst, window), m->iova_first);
+	last = ALIGN_DOWN(dlast, window) + (window - 1);
+	if (last < dlast)	/* the window wrapped */
+		last = U64_MAX;
+	last = min(last, m->iova_last);
+
+	ret = odp_fault_range(m, first, last, dfirst, dlast,
+			      access & ODP_ACCESS_WRITE);
+	if (!ret)
+		return 0;
+out_error:
+	odp_count(m, ODP_CNT_FAULT_ERRORS, 1);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(odp_mirror_fault);
+
+/**
+ * odp_mirror_prefetch - map [@iova, @iova + @length) ahead of device use
+ * @flags: ODP_PREFETCH_WRITE to fault writable; ODP_PREFETCH_NO_FAULT to
+ *	map only what is already populated (never fails for absent pages)
+ */
+int odp_mirror_prefetch(struct odp_mirror *m, u64 iova, u64 length,
+			unsigned int flags)
+{
+	u64 first, last;
+
+	if (flags & ~(ODP_PREFETCH_WRITE | ODP_PREFETCH_NO_FAULT))
+		return -EINVAL;
+	if (!odp_mirror_contains(m, iova, length))
+		return -ERANGE;
+	odp_count(m, ODP_CNT_PREFETCHES, 1);
+
+	first = ALIGN_DOWN(iova, PAGE_SIZE);
+	last = ALIGN_DOWN(iova + length - 1, PAGE_SIZE) + PAGE_SIZE - 1;
+	if (flags & ODP_PREFETCH_NO_FAULT)
+		return odp_fault_range(m, first, last, 1, 0, false);
+	return odp_fault_range(m, first, last, first, last,
+			       flags & ODP_PREFETCH_WRITE);
+}
+EXPORT_SYMBOL_GPL(odp_mirror_prefetch);
+
+/**
+ * odp_mirror_inject_faults - make the next @count faults fail with -@error
+ * (testing aid; @error is a positive errno)
+ */
+void odp_mirror_inject_faults(struct odp_mirror *m, unsigned int count,
+			      int error)
+{
+	WRITE_ONCE(m->inject_error, error);
+	atomic_set(&m->inject_count, count);
+}
+EXPORT_SYMBOL_GPL(odp_mirror_inject_faults);

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ib_odp_hmm mirror core: the API a NIC driver uses.
+ *
+ * A mirror reflects a range of a process address space into a device page
+ * table indexed by device iova, where iova = va + offset.  Pages are mapped
+ * on demand (odp_mirror_fault(), odp_mirror_prefetch()) with hmm_range_fault
+ * and zapped by an mmu_interval_notifier before the CPU page table changes.
+ *
+ * The NIC translates with odp_mirror_lookup() inside an access section
+ * (odp_mirror_access_begin() / odp_mirror_access_end()).  An invalidation
+ * returns only after every access section that could have seen a zapped
+ * entry has ended, so after munmap() returns no NIC copy can touch the old
+ * page.  Access sections must be short and must not sleep.
+ *
+ * The core knows no NIC: everything device specific comes in through
+ * struct odp_mirror_attr and struct odp_mirror_ops.
+ */
+#ifndef ODP_HMM_H
+#define ODP_HMM_H
+
+#include <linux/dma-mapping.h>
+#include <linux/mm_types.h>
+#include <linux/types.h>
+
+struct odp_mirror;
+
+/**
+ * struct odp_mirror_ops - optional NIC callbacks
+ * @invalidate: called during an invalidation after the entries of
+ *	[@iova, @iova + @length) are zapped in the device page table and before
+ *	their device addresses are unmapped.  A NIC with its own translation
+ *	cache (a PCI NIC's MTT/TLB) flushes it here.  May be called from a
+ *	non-blockable notifier (e.g. the OOM reaper) when @blockable is false:
+ *	it must not sleep then.
+ */
+struct odp_mirror_ops {
+	void (*invalidate)(struct odp_mirror *mirror, u64 iova, u64 length,
+			   bool blockable);
+};
+
+/* odp_mirror_attr.flags */
+#define ODP_MIRROR_IMPLICIT	BIT(0)	/* whole address space, iova == va */
+
+/**
+ * struct odp_mirror_attr - what to mirror and for which device
+ * @va: first mirrored user address (page aligned; 0 for implicit)
+ * @length: bytes mirrored (page aligned; 0 for implicit)
+ * @iova: device address of @va (page aligned; 0 for implicit)
+ * @flags: ODP_MIRROR_*
+ * @dma_dev: device for dma_map_page(), or NULL for a virtual-DMA NIC that
+ *	reaches pages through the CPU (a software NIC)
+ * @owner: dev_pagemap owner of the NIC's device-private pages; such pages
+ *	are reported by lookups, never migrated back by a fault
+ * @ops: optional callbacks, may be NULL
+ * @priv: NIC private pointer, see odp_mirror_priv()
+ */
+struct odp_mirror_attr {
+	u64 va;
+	u64 length;
+	u64 iova;
+	unsigned int flags;
+	struct device *dma_dev;
+	void *owner;
+	const struct odp_mirror_ops *ops;
+	void *priv;
+};
+
+/* Access flags for faults and lookups. */
+#define ODP_ACCESS_WRITE	BIT(0)
+
+/* Prefetch flags. */
+#define ODP_PREFETCH_WRITE	BIT(0)	/* fault writable */
+#define ODP_PREFETCH_NO_FAULT	BIT(1)	/* only map what is populated */
+
+/* odp_xlate.flags */
+#define ODP_XLATE_WRITE		BIT(0)	/* device may write the page */
+#define ODP_XLATE_HUGE		BIT(1)	/* page belongs to a PMD-sized leaf */
+#define ODP_XLATE_DEVPRIV	BIT(2)	/* device-private page of @owner */
+#define ODP_XLATE_DIRTY		BIT(3)	/* written through the device */
+
+/**
+ * struct odp_xlate - result of a lookup
+ * @page: the 4 KiB page holding the iova
+ * @dma: its DMA address (mirrors with a @dma_dev), else 0
+ * @offset: byte offset of the iova inside @page
+ * @len: bytes from the iova to the end of @page
+ * @flags: ODP_XLATE_*
+ */
+struct odp_xlate {
+	struct page *page;
+	dma_addr_t dma;
+	unsigned int offset;
+	unsigned int len;
+	unsigned int flags;
+};
+
+/* Counters, per mirror and global (see odp_mirror_counters()). */
+enum odp_counter {
+	ODP_CNT_FAULTS,			/* odp_mirror_fault() calls */
+	ODP_CNT_PAGES_FAULTED,		/* demanded pages mapped */
+	ODP_CNT_PAGES_SNAPSHOT,		/* populated pages mapped, not faulted */
+	ODP_CNT_INVALIDATIONS,		/* notifier calls that zapped pages */
+	ODP_CNT_PAGES_INVALIDATED,	/* 4 KiB pages zapped */
+	ODP_CNT_PREFETCHES,		/* odp_mirror_prefetch() calls */
+	ODP_CNT_FAULT_RETRIES,		/* hmm_range_fault / read_retry restarts */
+	ODP_CNT_PAGES_DIRTIED,		/* pages dirtied at invalidation */
+	ODP_CNT_FAULT_ERRORS,		/* fault calls that failed */
+	ODP_CNT_MAX
+};
+
+struct odp_counters {
+	u64 c[ODP_CNT_MAX];
+};
+
+struct odp_mirror *odp_mirror_create(struct mm_struct *mm,
+				     const struct odp_mirror_attr *attr);
+void odp_mirror_destroy(struct odp_mirror *mirror);
+void *odp_mirror_priv(struct odp_mirror *mirror);
+bool odp_mirror_contains(struct odp_mirror *mirror, u64 iova, u64 length);
+
+int odp_mirror_fault(struct odp_mirror *mirror, u64 iova, u64 length,
+		     unsigned int access, u64 window);
+int odp_mirror_prefetch(struct odp_mirror *mirror, u64 iova, u64 length,
+			unsigned int flags);
+void odp_mirror_inject_faults(struct odp_mirror *mirror, unsigned int count,
+			      int error);
+
+void odp_mirror_access_begin(struct odp_mirror *mirror);
+void odp_mirror_access_end(struct odp_mirror *mirror);
+int odp_mirror_lookup(struct odp_mirror *mirror, u64 iova,
+		      unsigned int access, struct odp_xlate *x);
+
+void odp_mirror_counters(struct odp_mirror *mirror, struct odp_counters *out);
+void odp_global_counters(struct odp_counters *out);
+u64 odp_mirror_mapped_pages(struct odp_mirror *mirror);
+u64 odp_mirror_table_bytes(struct odp_mirror *mirror);
+u64 odp_live_mirrors(void);
+
+#endif /* ODP_HMM_H */

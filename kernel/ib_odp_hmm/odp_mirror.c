@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mirror core: mirror life cycle, invalidation, the lookup fence, counters.
+ *
+ * The fence between NIC lookups and invalidation
+ * ---------------------------------------------
+ * A NIC translates inside an access section: odp_mirror_access_begin()
+ * disables preemption and increments mirror->inflight (full barrier after),
+ * then reads leaves locklessly.  An invalidation (under pt_lock) first
+ * clears ODP_E_VALID in every leaf of the range, issues a full barrier and
+ * waits for inflight to drop to zero; only then does it dirty, unmap and
+ * free the leaves.  Either the lookup read the leaf after the zap (it sees it
+ * invalid and faults) or the zap saw the lookup's increment and waits for
+ * its access section, including the copy it protects, to end.  Sections are
+ * short and never sleep, so a non-blockable invalidation may spin on them.
+ */
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/wait_bit.h>
+
+#include "odp_internal.h"
+
+static atomic64_t odp_global_cnt[ODP_CNT_MAX];
+static atomic64_t odp_live;
+
+void odp_count(struct odp_mirror *m, enum odp_counter c, u64 n)
+{
+	atomic64_add(n, &m->cnt[c]);
+	atomic64_add(n, &odp_global_cnt[c]);
+}
+
+/* ---- zap: the two passes of an invalidation ---- */
+
+struct odp_zap {
+	struct odp_mirror *m;
+	u64 first, last;	/* iova span actually zapped, huge leaves whole */
+	u64 pages;
+	u64 dirtied;
+};
+
+static void odp_zap_leaf(struct odp_pt_leaf *leaf, void *arg)
+{
+	struct odp_zap *z = arg;
+	u64 old = READ_ONCE(*leaf->slot), new;
+
+	do {
+		if (!(old & ODP_E_VALID))
+			return;
+		new = (old & ~ODP_E_VALID) | ODP_E_ZAPPED;
+	} while (!try_cmpxchg(leaf->slot, &old, new));
+
+	z->pages += leaf->npages;
+	z->first = min(z->first, leaf->iova);
+	z->last = max(z->last, leaf->iova + leaf->npages * PAGE_SIZE - 1);
+}
+
+static void odp_release_leaf(struct odp_pt_leaf *leaf, void *arg)
+{
+	struct odp_zap *z = arg;
+	struct odp_mirror *m = z->m;
+	u64 e = READ_ONCE(*leaf->slot);
+	struct page *page;
+
+	if (!(e & ODP_E_ZAPPED))
+		return;
+	page = pfn_to_page(odp_e_pfn(e));
+	if ((e & ODP_E_DIRTY) && !(e & ODP_E_DEVPRIV)) {
+		folio_mark_dirty(page_folio(page));
+		z->dirtied += leaf->npages;
+	}
+	if (leaf->dma && *leaf->dma) {
+		dma_unmap_page(m->attr.dma_dev, *leaf->dma,
+			       leaf->npages * PAGE_SIZE, DMA_BIDIRECTIONAL);
+		*leaf->dma = 0;
+	}
+	WRITE_ONCE(*leaf->slot, 0);
+	atomic64_sub(leaf->npages, &m->mapped);
+}
+
+static void odp_wait_inflight(struct odp_mirror *m, bool blockable)
+{
+	/* Order the pass 1 stores before reading inflight. */
+	smp_mb();
+	if (blockable) {
+		wait_var_event(&m->inflight, !atomic_read(&m->inflight));
+		return;
+	}
+	while (atomic_read(&m->inflight))
+		cpu_relax();
+}
+
+/*
+ * odp_zap - remove [@first, @last] (iova) from the device page table.  On
+ * return no access section can use the old pages.  Returns pages zapped.
+ */
+/* Caller must hold m->pt_lock. */
+static u64 odp_zap(struct odp_mirror *m, u64 first, u64 last, bool blockable)
+{
+	struct odp_zap z = { .m = m, .first = U64_MAX, .last = 0 };
+
+	lockdep_assert_held(&m->pt_lock);
+
+	odp_pt_for_each_leaf(&m->pt, first, last, odp_zap_leaf, &z);
+	if (!z.pages)
+		return 0;
+	if (m->attr.ops && m->attr.ops->invalidate)
+		m->attr.ops->invalidate(m, z.first, z.last - z.first + 1,
+					blockable);
+	odp_wait_inflight(m, blockable);
+	odp_pt_for_each_leaf(&m->pt, z.first, z.last, odp_release_leaf, &z);
+
+	odp_count(m, ODP_CNT_PAGES_INVALIDATED, z.pages);
+	odp_count(m, ODP_CNT_PAGES_DIRTIED, z.dirtied);
+	return z.pages;
+}
+
+static bool odp_invalidate(struct mmu_interval_notifier *mni,
+			   const struct mmu_notifier_range *range,
+			   unsigned long cur_seq)
+{
+	struct odp_mirror *m = container_of(mni, struct odp_mirror, notifier);
+	bool blockable = mmu_notifier_range_blockable(range);
+	u64 first, last;
+
+	/* Migrations of our own device-private pages keep the device view. */
+	if (range->event == MMU_NOTIFY_MIGRATE && m->attr.owner &&
+	    range->owner == m->attr.owner)
+		return true;
+
+	if (blockable)
+		mutex_lock(&m->pt_lock);
+	else if (!mutex_trylock(&m->pt_lock))
+		return false;
+
+	mmu_interval_set_seq(mni, cur_seq);
+	first = max_t(u64, range->start, m->va_first);
+	last = min_t(u64, range->end - 1, m->va_last);
+	if (first <= last &&
+	    odp_zap(m, odp_va_to_iova(m, first), odp_va_to_iova(m, last),
+		    blockable))
+		odp_count(m, ODP_CNT_INVALIDATIONS, 1);
+
+	mutex_unlock(&m->pt_lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops odp_notifier_ops = {
+	.invalidate = odp_invalidate,
+};
+
+/* ---- life cycle ---- */
+
+static int odp_check_attr(struct mm_struct *mm,
+			  const struct odp_mirror_attr *attr)
+{
+	u64 va_last, iova_last;
+
+	if (attr->flags & ~ODP_MIRROR_IMPLICIT)
+		return -EINVAL;
+	if (attr->flags & ODP_MIRROR_IMPLICIT)
+		return attr->va || attr->length || attr->iova ? -EINVAL : 0;
+	if (!attr->length || !PAGE_ALIGNED(attr->va) ||
+	    !PAGE_ALIGNED(attr->length) || !PAGE_ALIGNED(attr->iova))
+		return -EINVAL;
+	if (check_add_overflow(attr->va, attr->length - 1, &va_last) ||
+	    check_add_overflow(attr->iova, attr->length - 1, &iova_last))
+		return -EINVAL;
+	if (va_last >= mm->task_size)
+		return -EINVAL;
+	return 0;
+}
+
+static void odp_set_range(struct odp_mirror *m, struct mm_struct *mm)
+{
+	const struct odp_mirror_attr *attr = &m->attr;
+
+	if (attr->flags & ODP_MIRROR_IMPLICIT) {
+		m->va_first = 0;
+		m->va_last = mm->task_size - 1;
+		m->offset = 0;
+	} else {
+		m->va_first = attr->va;
+		m->va_last = attr->va + attr->length - 1;
+		m->offset = (s64)(attr->iova - attr->va);
+	}
+	m->iova_first = odp_va_to_iova(m, m->va_first);
+	m->iova_last = odp_va_to_iova(m, m->va_last);
+	m->huge_ok = IS_ALIGNED((u64)m->offset, PMD_SIZE);
+}
+
+/**
+ * odp_mirror_create - mirror a range of @mm (or all of it) for a device
+ *
+ * Nothing is mapped up front.  Must be called from a context where @mm is
+ * alive (typically the registering process).  Returns an ERR_PTR on error:
+ * -EINVAL for a bad @attr, -ENOMEM, or the notifier's insertion error.
+ */
+struct odp_mirror *odp_mirror_create(struct mm_struct *mm,
+				     const struct odp_mirror_attr *attr)
+{
+	struct odp_mirror *m;
+	int ret, i;
+
+	ret = odp_check_attr(mm, attr);
+	if (ret)
+		return ERR_PTR(ret);
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->attr = *attr;
+	odp_set_range(m, mm);
+	mutex_init(&m->pt_lock);
+	for (i = 0; i < ODP_CNT_MAX; i++)
+		atomic64_set(&m->cnt[i], 0);
+
+	ret = odp_pt_init(&m->pt, m->iova_first, m->iova_last, !!attr->dma_dev);
+	if (ret)
+		goto err_free_pt;
+
+	if (!mmget_not_zero(mm)) {
+		ret = -ESRCH;
+		goto err_free_pt;
+	}
+	ret = mmu_interval_notifier_insert(&m->notifier, mm, m->va_first,
+					   m->va_last - m->va_first + 1,
+					   &odp_notifier_ops);
+	mmput(mm);
+	if (ret)
+		goto err_free_pt;
+
+	mmgrab(mm);
+	m->mm = mm;
+	atomic64_inc(&odp_live);
+	return m;
+
+err_free_pt:
+	odp_pt_fini(&m->pt);
+	kfree(m);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(odp_mirror_create);
+
+/**
+ * odp_mirror_destroy - release every mapping and free the mirror
+ *
+ * The caller guarantees that no fault, prefetch or access section of this
+ * mirror runs or starts any more.  Mappings are released while the notifier
+ * is still registered, so no page can be freed under us meanwhile.
+ */
+void odp_mirror_destroy(struct odp_mirror *m)
+{
+	mutex_lock(&m->pt_lock);
+	odp_zap(m, m->iova_first, m->iova_last, true);
+	mutex_unlock(&m->pt_lock);
+
+	mmu_interval_notifier_remove(&m->notifier);
+	mmdrop(m->mm);
+	odp_pt_fini(&m->pt);
+	mutex_destroy(&m->pt_lock);
+	kfree(m);
+	atomic64_dec(&odp_live);
+}
+EXPORT_SYMBOL_GPL(odp_mirror_destroy);
+
+void *odp_mirror_priv(struct odp_mirror *m)
+{
+	return m->attr.priv;
+}
+EXPORT_SYMBOL_GPL(odp_mirror_priv);
+
+/* odp_mirror_contains - is [@iova, @iova + @length) inside the mirror? */
+bool odp_mirror_contains(struct odp_mirror *m, u64 iova, u64 length)
+{
+	u64 last;
+
+	if (!length || check_add_overflow(iova, length - 1, &last))
+		return false;
+	return iova >= m->iova_first && last <= m->iova_last;
+}
+EXPORT_SYMBOL_GPL(odp_mirror_contains);
+
+/* ---- the NIC's hot path ---- */
+
+void odp_mirror_access_begin(struct odp_mirror *m)
+{
+	preempt_disable();
+	atomic_inc(&m->inflight);
+	/* Pairs with the smp_mb() in odp_wait_inflight(). */
+	smp_mb__after_atomic();
+}
+EXPORT_SYMBOL_GPL(odp_mirror_access_begin);
+
+void odp_mirror_access_end(struct odp_mirror *m)
+{
+	if (atomic_dec_and_test(&m->inflight))
+		wake_up_var(&m->inflight);
+	preempt_enable();
+}
+EXPORT_SYMBOL_GPL(odp_mirror_access_end);
+
+/* Mark a writable leaf dirty before the device writes through it. */
+static bool odp_mark_dirty(u64 *slot, u64 *e)
+{
+	while (!(*e & ODP_E_DIRTY)) {
+		u64 old = cmpxchg(slot, *e, *e | ODP_E_DIRTY);
+
+		if (old == *e) {
+			*e |= ODP_E_DIRTY;
+			break;
+		}
+		*e = old;
+		if (!(old & ODP_E_VALID) || !(old & ODP_E_WRITE))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * odp_mirror_lookup - translate @iova for a device access
+ * @access: 0 to read, ODP_ACCESS_WRITE to write (marks the leaf dirty)
+ *
+ * Caller must be inside an access section.  Returns 0 and fills @x,
+ * -ENOENT when no leaf allows the access (fault it, outside the section),
+ * or -ERANGE when @iova is outside the mirror.
+ */
+int odp_mirror_lookup(struct odp_mirror *m, u64 iova, unsigned int access,
+		      struct odp_xlate *x)
+{
+	unsigned int npages, sub;
+	dma_addr_t *dma;
+	u64 *slot, e;
+
+	if (iova < m->iova_first || iova > m->iova_last)
+		return -ERANGE;
+	e = odp_pt_read(&m->pt, iova, &slot, &dma, &npages);
+	if (!(e & ODP_E_VALID))
+		return -ENOENT;
+	if (access & ODP_ACCESS_WRITE) {
+		if (!(e & ODP_E_WRITE) || !odp_mark_dirty(slot, &e))
+			return -ENOENT;
+	}
+
+	sub = npages > 1 ? (iova >> PAGE_SHIFT) & (npages - 1) : 0;
+	x->page = pfn_to_page(odp_e_pfn(e) + sub);
+	x->dma = dma && *dma ? *dma + ((dma_addr_t)sub << PAGE_SHIFT) : 0;
+	x->offset = offset_in_page(iova);
+	x->len = PAGE_SIZE - x->offset;
+	x->flags = (e & ODP_E_WRITE ? ODP_XLATE_WRITE : 0) |
+		   (npages > 1 ? ODP_XLATE_HUGE : 0) |
+		   (e & ODP_E_DEVPRIV ? ODP_XLATE_DEVPRIV : 0) |
+		   (e & ODP_E_DIRTY ? ODP_XLATE_DIRTY : 0);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(odp_mirror_lookup);
+
+/* ---- counters ---- */
+
+void odp_mirror_counters(struct odp_mirror *m, struct odp_counters *out)
+{
+	int i;
+
+	for (i = 0; i < ODP_CNT_MAX; i++)
+		out->c[i] = atomic64_read(&m->cnt[i]);
+}
+EXPORT_SYMBOL_GPL(odp_mirror_counters);
+
+void odp_global_counters(struct odp_counters *out)
+{
+	int i;
+
+	for (i = 0; i < ODP_CNT_MAX; i++)
+		out->c[i] = atomic64_read(&odp_global_cnt[i]);
+}
+EXPORT_SYMBOL_GPL(odp_global_counters);
+
+u64 odp_mirror_mapped_pages(struct odp_mirror *m)
+{
+	return atomic64_read(&m->mapped);
+}
+EXPORT_SYMBOL_GPL(odp_mirror_mapped_pages);
+
+u64 odp_mirror_table_bytes(struct odp_mirror *m)
+{
+	return odp_pt_bytes(&m->pt);
+}
+EXPORT_SYMBOL_GPL(odp_mirror_table_bytes);
+
+u64 odp_live_mirrors(void)
+{
+	return atomic64_read(&odp_live);
+}
+EXPORT_SYMBOL_GPL(odp_live_mirrors);
+
+MODULE_DESCRIPTION("ib_odp_hmm mirror core: RDMA ODP on HMM mirroring");
+MODULE_LICENSE("GPL");
