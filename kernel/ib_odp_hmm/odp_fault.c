@@ -3,19 +3,25 @@
  * Mirror core: faults and prefetch through hmm_range_fault().
  *
  * A fault demands a range and names a window around it.  The window is
- * walked in PMD-aligned chunks of at most 2 MiB; each chunk is one
- * hmm_range_fault() pass in which only the demanded pages carry
- * HMM_PFN_REQ_FAULT, so populated neighbours are snapshot-mapped in the same
- * pass and absent ones stay absent.  Each pass follows the interval notifier
- * discipline:
+ * walked in PMD-aligned chunks of at most 2 MiB.  For each chunk, under one
+ * interval notifier sequence:
  *
  *	seq = mmu_interval_read_begin()
- *	hmm_range_fault()              (mmap_lock held for read)
+ *	hmm_range_fault(demanded pages of the chunk, HMM_PFN_REQ_FAULT)
+ *	hmm_range_fault(whole chunk, no fault flags)   the snapshot walk
  *	allocate tables                (no driver lock: reclaim may invalidate)
  *	lock pt_lock
  *	if mmu_interval_read_retry(seq): unlock, start over
- *	install leaves
+ *	install leaves: demanded pages and every populated neighbour
  *	unlock pt_lock
+ *
+ * Why two walks and not one with per-pfn HMM_PFN_REQ_FAULT: in 6.1,
+ * hmm_vma_handle_pte() faults from the first page that needs a fault to the
+ * end of the walked range, and a pmd_none hole is faulted from its start,
+ * so a single walk over the window faults absent neighbours too (seen in the
+ * window test).  The demand-only walk faults exactly the demanded pages; the
+ * no-fault walk then maps what is populated around them without faulting.
+ * When the demand covers the whole chunk the second walk is skipped.
  */
 #include <linux/hmm.h>
 #include <linux/memremap.h>
@@ -41,17 +47,6 @@ struct odp_chunk {
 static bool odp_chunk_demands(struct odp_chunk *c, u64 iova)
 {
 	return iova >= c->dfirst && iova <= c->dlast;
-}
-
-static void odp_chunk_fill(struct odp_chunk *c)
-{
-	unsigned long req = HMM_PFN_REQ_FAULT |
-			    (c->write ? HMM_PFN_REQ_WRITE : 0);
-	unsigned long i;
-
-	for (i = 0; i < c->npages; i++)
-		c->pfns[i] = odp_chunk_demands(c, c->first + i * PAGE_SIZE) ?
-			     req : 0;
 }
 
 /* Does the chunk map as one huge leaf? */
@@ -100,11 +95,12 @@ static u64 odp_merge_entry(u64 old, u64 new)
  * page again keeps its mapping.  Device-private pages are never DMA mapped.
  */
 static int odp_map_dma(struct odp_mirror *m, dma_addr_t *dma, u64 old, u64 new,
-		       unsigned int npages)
+		       unsigned int npages, bool *mapped)
 {
 	struct page *page = pfn_to_page(odp_e_pfn(new));
 	dma_addr_t addr;
 
+	*mapped = false;
 	if (!dma || (new & ODP_E_DEVPRIV))
 		return 0;
 	if ((old & ODP_E_VALID) && odp_e_pfn(old) == odp_e_pfn(new) && *dma)
@@ -114,7 +110,16 @@ static int odp_map_dma(struct odp_mirror *m, dma_addr_t *dma, u64 old, u64 new,
 	if (dma_mapping_error(m->attr.dma_dev, addr))
 		return -ENOMEM;
 	*dma = addr;
+	*mapped = true;
 	return 0;
+}
+
+static void odp_unmap_dma(struct odp_mirror *m, dma_addr_t *dma,
+			  unsigned int npages)
+{
+	dma_unmap_page(m->attr.dma_dev, *dma, npages * PAGE_SIZE,
+		       DMA_BIDIRECTIONAL);
+	*dma = 0;
 }
 
 /*
@@ -128,15 +133,21 @@ static bool odp_install_leaf(struct odp_mirror *m, u64 *slot, dma_addr_t *dma,
 			     u64 new, unsigned int npages)
 {
 	u64 old = READ_ONCE(*slot);
+	bool mapped;
 
 	lockdep_assert_held(&m->pt_lock);
 	if (npages > 1 && old && !(old & ODP_E_HUGE))
 		return false;
-	if (odp_map_dma(m, dma, old, new, npages))
+	if (odp_map_dma(m, dma, old, new, npages, &mapped))
 		return false;
-	while (!try_cmpxchg(slot, &old, odp_merge_entry(old, new)))
-		if (npages > 1 && old && !(old & ODP_E_HUGE))
-			return false;	/* lost the slot to a table */
+	while (!try_cmpxchg(slot, &old, odp_merge_entry(old, new))) {
+		if (npages > 1 && old && !(old & ODP_E_HUGE)) {
+			/* Lost the slot to a table from odp_pt_prepare(). */
+			if (mapped)
+				odp_unmap_dma(m, dma, npages);
+			return false;
+		}
+	}
 	if (!(old & ODP_E_VALID))
 		atomic64_add(npages, &m->mapped);
 	return true;
@@ -198,50 +209,101 @@ static int odp_chunk_prepare(struct odp_chunk *c, bool huge)
 	return 0;
 }
 
-static int odp_chunk_fault(struct odp_chunk *c)
+/* One hmm_range_fault() walk of iovas [first, last] of the chunk. */
+static int odp_chunk_walk(struct odp_chunk *c, struct hmm_range *range,
+			  u64 first, u64 last, unsigned long req)
 {
+	unsigned long i, n = ((last - first) >> PAGE_SHIFT) + 1;
 	struct odp_mirror *m = c->m;
-	unsigned long timeout;
-	struct hmm_range range = {
-		.notifier = &m->notifier,
-		.start = odp_iova_to_va(m, c->first),
-		.end = odp_iova_to_va(m, c->last) + 1,
-		.hmm_pfns = c->pfns,
-		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
-		.dev_private_owner = m->attr.owner,
-	};
+	int ret;
+
+	range->hmm_pfns = c->pfns + ((first - c->first) >> PAGE_SHIFT);
+	range->start = odp_iova_to_va(m, first);
+	range->end = odp_iova_to_va(m, last) + 1;
+	for (i = 0; i < n; i++)
+		range->hmm_pfns[i] = req;
+
+	mmap_read_lock(m->mm);
+	ret = hmm_range_fault(range);
+	mmap_read_unlock(m->mm);
+	return ret;
+}
+
+/* Did the snapshot walk find every demanded page as the fault left it? */
+static bool odp_chunk_demand_mapped(struct odp_chunk *c)
+{
+	unsigned long need = HMM_PFN_VALID | (c->write ? HMM_PFN_WRITE : 0);
+	unsigned long i;
+
+	for (i = 0; i < c->npages; i++)
+		if (odp_chunk_demands(c, c->first + i * PAGE_SIZE) &&
+		    (c->pfns[i] & (need | HMM_PFN_ERROR)) != need)
+			return false;
+	return true;
+}
+
+/*
+ * odp_chunk_try - one attempt of the notifier discipline over the chunk.
+ * Returns -EBUSY when an invalidation raced with it and it must be retried.
+ */
+static int odp_chunk_try(struct odp_chunk *c, struct hmm_range *range)
+{
+	u64 dfirst = max(c->dfirst, c->first), dlast = min(c->dlast, c->last);
+	bool demand = dfirst <= dlast, whole;
+	struct odp_mirror *m = c->m;
 	bool huge;
 	int ret;
 
-	timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
-	for (;; odp_count(m, ODP_CNT_FAULT_RETRIES, 1)) {
-		if (time_after(jiffies, timeout))
-			return -EBUSY;
-		odp_chunk_fill(c);
-		range.notifier_seq = mmu_interval_read_begin(&m->notifier);
-		mmap_read_lock(m->mm);
-		ret = hmm_range_fault(&range);
-		mmap_read_unlock(m->mm);
-		if (ret == -EBUSY)
-			continue;
+	whole = demand && dfirst == c->first && dlast == c->last;
+	range->notifier_seq = mmu_interval_read_begin(&m->notifier);
+	if (demand) {
+		ret = odp_chunk_walk(c, range, dfirst, dlast, HMM_PFN_REQ_FAULT |
+				     (c->write ? HMM_PFN_REQ_WRITE : 0));
 		if (ret)
 			return ret;
-
-		huge = odp_chunk_huge(c);
-		ret = odp_chunk_prepare(c, huge);
-		if (ret)
-			return ret;
-
-		mutex_lock(&m->pt_lock);
-		if (mmu_interval_read_retry(&m->notifier, range.notifier_seq)) {
-			mutex_unlock(&m->pt_lock);
-			continue;
-		}
-		if (!huge || !odp_install_huge(c))
-			odp_install_small(c);
-		mutex_unlock(&m->pt_lock);
-		return 0;
 	}
+	if (!whole) {
+		ret = odp_chunk_walk(c, range, c->first, c->last, 0);
+		if (ret)
+			return ret;
+		if (demand && !odp_chunk_demand_mapped(c))
+			return -EBUSY;
+	}
+
+	huge = odp_chunk_huge(c);
+	ret = odp_chunk_prepare(c, huge);
+	if (ret)
+		return ret;
+
+	mutex_lock(&m->pt_lock);
+	if (mmu_interval_read_retry(&m->notifier, range->notifier_seq)) {
+		mutex_unlock(&m->pt_lock);
+		return -EBUSY;
+	}
+	if (!huge || !odp_install_huge(c))
+		odp_install_small(c);
+	mutex_unlock(&m->pt_lock);
+	return 0;
+}
+
+static int odp_chunk_fault(struct odp_chunk *c)
+{
+	struct odp_mirror *m = c->m;
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+		.dev_private_owner = m->attr.owner,
+	};
+	unsigned long timeout;
+	int ret;
+
+	timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	while ((ret = odp_chunk_try(c, &range)) == -EBUSY) {
+		odp_count(m, ODP_CNT_FAULT_RETRIES, 1);
+		if (time_after(jiffies, timeout))
+			break;
+	}
+	return ret;
 }
 
 /*
