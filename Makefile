@@ -12,7 +12,7 @@ KDIR ?=
 KMAKE = $(MAKE) -C kernel/ib_odp_hmm WERROR=1 $(if $(KVER),KVER=$(KVER)) $(if $(KDIR),KDIR=$(KDIR))
 VM = tests/vm/run $(if $(KVER),--kernel $(KVER))
 
-all: modules tests demo-bin
+all: modules tests demo-bin bench-bin
 
 setup:
 	scripts/setup
@@ -22,6 +22,9 @@ modules: setup
 
 tests: setup
 	$(MAKE) -C tests
+
+bench-bin: setup
+	$(MAKE) -C bench
 
 demo-bin: setup
 	$(MAKE) -C demo
@@ -39,5 +42,6 @@ clean:
 	$(KMAKE) clean
 	$(MAKE) -C tests clean
 	$(MAKE) -C demo clean
+	$(MAKE) -C bench clean
 
-.PHONY: all setup modules tests demo-bin demo check bench clean
+.PHONY: all setup modules tests demo-bin bench-bin demo check bench clean
