@@ -7,6 +7,7 @@
  * inside access sections, faulting (outside the section) on a miss, exactly
  * like the soft NIC's data path.  Each open file owns at most one mirror.
  */
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -25,6 +26,7 @@
 #define ODPT_MAX_WINDOW		(1ULL << 30)
 #define ODPT_MAX_DEMAND		PMD_SIZE	/* bytes demanded per fault */
 #define ODPT_FAULT_TRIES	8
+#define ODPT_SLOW_US		1000	/* ODPT_RW_SLOW: hold the section */
 
 static unsigned long default_window = 16 * PAGE_SIZE;
 module_param(default_window, ulong, 0644);
@@ -57,7 +59,8 @@ static void odpt_copy(struct odp_xlate *x, void *buf, size_t n, bool write)
  * On a miss, fault [iova, min(end, iova + ODPT_MAX_DEMAND)) with @window.
  */
 static int odpt_access_page(struct odp_mirror *m, u64 iova, void *buf,
-			    size_t n, bool write, u64 end, u64 window)
+			    size_t n, bool write, u64 end, u64 window,
+			    bool slow)
 {
 	unsigned int access = write ? ODP_ACCESS_WRITE : 0;
 	struct odp_xlate x;
@@ -68,6 +71,8 @@ static int odpt_access_page(struct odp_mirror *m, u64 iova, void *buf,
 		ret = odp_mirror_lookup(m, iova, access, &x);
 		if (!ret && (x.flags & ODP_XLATE_DEVPRIV))
 			ret = -EREMOTEIO;	/* P2P is a later seam */
+		if (!ret && slow)
+			udelay(ODPT_SLOW_US);
 		if (!ret)
 			odpt_copy(&x, buf, n, write);
 		odp_mirror_access_end(m);
@@ -86,7 +91,7 @@ static int odpt_check_rw(struct odp_mirror *m, struct odpt_rw *a)
 {
 	u64 last;
 
-	if (a->flags || a->reserved || !a->length ||
+	if (a->flags & ~ODPT_RW_FLAGS || a->reserved || !a->length ||
 	    check_add_overflow(a->iova, a->length - 1, &last))
 		return -EINVAL;
 	if (a->window && (!is_power_of_2(a->window) ||
@@ -121,7 +126,8 @@ static int odpt_rw(struct odp_mirror *m, struct odpt_rw *a, bool write)
 			ret = -EFAULT;
 			break;
 		}
-		ret = odpt_access_page(m, iova, bounce, n, write, end, window);
+		ret = odpt_access_page(m, iova, bounce, n, write, end, window,
+				       a->flags & ODPT_RW_SLOW);
 		if (ret)
 			break;
 		if (!write && copy_to_user(ubuf + done, bounce, n)) {

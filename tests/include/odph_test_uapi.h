@@ -38,12 +38,20 @@ struct odpt_create {
  * with the given window (bytes, power of two, 0 = the module default); the
  * faulted range is the demanded pages, the window only snapshot-maps.
  */
+/*
+ * odpt_rw.flags: ODPT_RW_SLOW holds each page's access section for about
+ * 1 ms between the lookup and the copy, so a zap that failed to wait for
+ * in-flight device accesses lets the copy land after munmap() returned.
+ */
+#define ODPT_RW_SLOW		(1u << 0)
+#define ODPT_RW_FLAGS		ODPT_RW_SLOW
+
 struct odpt_rw {
 	__u64 iova;
 	__u64 length;
 	__u64 addr;
 	__u64 window;
-	__u32 flags;		/* must be 0 */
+	__u32 flags;		/* ODPT_RW_* */
 	__u32 reserved;		/* must be 0 */
 };
 
@@ -75,7 +83,7 @@ struct odpt_prefetch {
 
 /* Counters; per mirror (of this file) and global (all mirrors, ever). */
 struct odpt_counters {
-	__u64 faults;			/* fault calls that reached hmm_range_fault */
+	__u64 faults;			/* fault calls, injected failures too */
 	__u64 pages_faulted;		/* demanded pages mapped by faults */
 	__u64 pages_snapshot;		/* populated window pages mapped, not faulted */
 	__u64 invalidations;		/* notifier callbacks that hit mapped pages */
