@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * odph: a software RoCE v2 NIC whose memory registration uses the ib_odp_hmm
+ * mirror core.  Internal definitions shared by the odph_*.c files.
+ *
+ * Files, one concern each:
+ *	odph_main.c	module, rdma link type "odph", device life cycle
+ *	odph_net.c	UDP sockets per network namespace, xmit and receive
+ *	odph_icrc.c	invariant CRC
+ *	odph_opcode.c	opcode table
+ *	odph_verbs.c	ib_device_ops: translate verbs to the objects below
+ *	odph_queue.c	rings shared with userspace (rxe user ABI layout)
+ *	odph_qp.c	QP attributes and state machine
+ *	odph_mr.c	memory regions, keys, copies to and from MRs
+ *	odph_req.c	requester: send queue WQEs to packets
+ *	odph_recv.c	packet dispatch to responder and completer
+ *	odph_resp.c	responder: request packets to memory and ACKs
+ *	odph_comp.c	completer: ACKs and responses to completions
+ *
+ * Userspace talks to odph through the kernel's rxe user ABI
+ * (<rdma/rdma_user_rxe.h>) and reports RDMA_DRIVER_RXE, so Debian's stock
+ * librxe provider drives it; see docs/ARCHITECTURE.md for why.
+ */
+#ifndef ODPH_H
+#define ODPH_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/netdevice.h>
+#include <linux/xarray.h>
+#include <rdma/ib_umem.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/rdma_user_rxe.h>
+
+#include "odph_hdr.h"
+#include "odph_net.h"
+
+#define ODPH_VENDOR_ID		0xffffff	/* none assigned */
+#define ODPH_MAX_QP		4096
+#define ODPH_MAX_QP_WR		16384
+#define ODPH_MAX_SGE		32
+#define ODPH_MAX_INLINE		256
+#define ODPH_MAX_CQ		4096
+#define ODPH_MAX_CQE		(1 << 16)
+#define ODPH_MAX_MR		(1 << 16)
+#define ODPH_MAX_MR_SIZE	(1ULL << 40)
+#define ODPH_MAX_PD		(1 << 16)
+#define ODPH_MAX_AH		(1 << 15)
+#define ODPH_MAX_SRQ		4096
+#define ODPH_MAX_SRQ_WR		16384
+#define ODPH_MAX_RD_ATOMIC	128
+#define ODPH_MAX_MSG_SIZE	0x80000000u
+#define ODPH_PORT		1
+
+struct odph_dev {
+	struct ib_device ib;
+	struct net_device *ndev;	/* held for the device's life */
+	netdevice_tracker ndev_tracker;
+	struct list_head list;		/* odph_devices, under odph_dev_lock */
+	void *sock;			/* odph_net.c: the namespace socket */
+
+	struct xarray qps;		/* qpn -> odph_qp (RCU lookups) */
+	struct xarray mrs;		/* key >> 8 -> odph_mr (RCU lookups) */
+	struct xarray ahs;		/* ah_num -> odph_ah */
+	u32 next_qpn;
+	u32 next_mr;
+	u32 next_ah;
+
+	atomic64_t cnt[ODPH_CNT_MAX];
+};
+
+static inline struct odph_dev *to_odph_dev(struct ib_device *ib)
+{
+	return container_of(ib, struct odph_dev, ib);
+}
+
+/* ---- rings shared with userspace (odph_queue.c) ---- */
+
+/*
+ * A ring in the rxe user ABI layout (struct rxe_queue_buf): a power-of-two
+ * number of slots, indices stored masked, one slot kept free.  The side
+ * that is not the kernel is untrusted: its index is re-read and masked on
+ * every use, the kernel's own index is kept here, not trusted from buf.
+ */
+struct odph_queue {
+	struct rxe_queue_buf *buf;
+	size_t buf_size;
+	u32 log2_elem_size;
+	u32 index_mask;
+	u32 kidx;			/* the kernel's own index */
+	struct rdma_user_mmap_entry *mmap;	/* user rings only */
+};
+
+struct odph_mmap_entry {
+	struct rdma_user_mmap_entry rdma;
+	void *buf;
+};
+
+/* ---- objects ---- */
+
+struct odph_ucontext {
+	struct ib_ucontext ib;
+};
+
+struct odph_pd {
+	struct ib_pd ib;
+};
+
+static inline struct odph_pd *to_odph_pd(struct ib_pd *pd)
+{
+	return container_of(pd, struct odph_pd, ib);
+}
+
+struct odph_ah {
+	struct ib_ah ib;
+	struct odph_path path;
+	u32 ah_num;			/* user AHs, for the rxe ABI */
+};
+
+static inline struct odph_ah *to_odph_ah(struct ib_ah *ah)
+{
+	return container_of(ah, struct odph_ah, ib);
+}
+
+struct odph_cq {
+	struct ib_cq ib;
+	spinlock_t lock;		/* producer side of the ring */
+	struct odph_queue q;
+	bool user;
+	u8 notify;			/* IB_CQ_SOLICITED / IB_CQ_NEXT_COMP armed */
+	bool overflowed;
+};
+
+static inline struct odph_cq *to_odph_cq(struct ib_cq *cq)
+{
+	return container_of(cq, struct odph_cq, ib);
+}
+
+struct odph_srq {
+	struct ib_srq ib;
+	spinlock_t lock;		/* consumer side of the ring */
+	struct odph_queue q;
+	u32 max_sge;
+	u32 limit;
+	bool user;
+};
+
+static inline struct odph_srq *to_odph_srq(struct ib_srq *srq)
+{
+	return container_of(srq, struct odph_srq, ib);
+}
+
+enum odph_mr_kind {
+	ODPH_MR_DMA,			/* kernel virtual addresses */
+	ODPH_MR_USER,			/* pinned user memory (ib_umem) */
+	ODPH_MR_ODP,			/* on demand, through the mirror core */
+};
+
+struct odph_mr {
+	struct ib_mr ib;
+	enum odph_mr_kind kind;
+	int access;
+	u64 iova;			/* first byte's address on the wire */
+	u64 length;
+	struct ib_umem *umem;
+	struct page **pages;		/* ODPH_MR_USER: one per page */
+	unsigned int page_offset;	/* of iova in pages[0] */
+	unsigned long npages;
+	refcount_t ref;			/* lookups in flight */
+	struct completion released;	/* ref dropped to zero */
+	struct rcu_head rcu;
+};
+
+static inline struct odph_mr *to_odph_mr(struct ib_mr *mr)
+{
+	return container_of(mr, struct odph_mr, ib);
+}
+
+/* A send WQE, copied out of the user ring and validated once. */
+struct odph_swqe {
+	struct rxe_send_wr wr;
+	u32 opcode;			/* IB_WR_* */
+	u32 send_flags;
+	u32 length;			/* total payload bytes */
+	u32 num_sge;
+	u32 first_psn, last_psn;
+	u32 npkts;
+	u32 sent;			/* payload bytes sent so far */
+	u32 acked;			/* READ: response bytes received */
+	int status;			/* IB_WC_* once completed */
+	u8 state;			/* enum odph_swqe_state */
+	u8 inline_data;
+	struct odph_path path;		/* UD: from the AH */
+	u32 remote_qpn, remote_qkey;
+	struct rxe_sge sge[];		/* or inline bytes */
+};
+
+enum odph_swqe_state {
+	ODPH_SWQE_EMPTY,
+	ODPH_SWQE_PENDING,		/* fetched, not fully sent */
+	ODPH_SWQE_SENT,			/* every packet sent, awaiting ack */
+	ODPH_SWQE_DONE,			/* acked or failed, awaiting completion */
+};
+
+struct odph_rwqe {			/* a receive WQE, copied */
+	u64 wr_id;
+	u32 num_sge;
+	u32 length;
+	struct rxe_sge sge[];
+};
+
+struct odph_qp {
+	struct ib_qp ib;
+	struct odph_dev *dev;
+	bool user;
+	refcount_t ref;			/* rx path lookups */
+	struct completion released;
+
+	spinlock_t state_lock;		/* state, attr */
+	enum ib_qp_state state;
+	struct ib_qp_attr attr;		/* last modify_qp values */
+	struct odph_path path;		/* RC/UC primary path */
+	u32 mtu;			/* path MTU in bytes */
+
+	struct odph_cq *scq, *rcq;
+	struct odph_srq *srq;
+	bool sq_sig_all;
+
+	/* send queue */
+	spinlock_t sq_lock;		/* requester and completer */
+	struct odph_queue sq;
+	u32 sq_max_sge, sq_max_inline;
+	size_t swqe_size;
+	void *swqes;			/* one odph_swqe per ring slot */
+	u32 sq_fetch;			/* next ring slot to copy */
+	u32 sq_cur;			/* slot being sent */
+	u32 req_psn;			/* next PSN to send */
+	u32 ssn;
+	u32 rd_atomic_out;		/* outstanding reads and atomics */
+	struct timer_list retry_timer;
+	struct timer_list rnr_timer;
+	struct work_struct req_work;
+	unsigned long req_flags;	/* odph_req.c: RUNNING, AGAIN */
+	u32 retry_cnt, rnr_retry_cnt;
+	u32 comp_psn;			/* next read response PSN expected */
+	bool sq_draining;
+
+	/* receive queue and responder */
+	spinlock_t rq_lock;
+	struct odph_queue rq;
+	u32 rq_max_sge;
+	struct odph_resp {
+		u32 psn;		/* expected PSN */
+		u32 msn;
+		bool nak_sent;		/* one PSN sequence NAK per gap */
+		bool fatal;		/* a NAK moved the QP to error */
+		bool in_msg;		/* inside a multi-packet message */
+		u32 msg_kind;		/* ODPH_SEND or ODPH_WRITE */
+		struct odph_rwqe *rwqe;	/* receive WQE being filled */
+		bool rwqe_valid;
+		u32 recv_off;
+		struct odph_mr *mr;	/* WRITE in progress */
+		u64 va;
+		u32 resid;
+		u32 write_len;
+		struct odph_rd_res *res;	/* READ / ATOMIC replay ring */
+		u32 res_head;
+	} resp;
+};
+
+static inline struct odph_qp *to_odph_qp(struct ib_qp *qp)
+{
+	return container_of(qp, struct odph_qp, ib);
+}
+
+/* A responder resource: enough to replay a READ or ATOMIC response. */
+struct odph_rd_res {
+	u8 opcode;
+	u32 first_psn, last_psn;
+	u64 va;
+	u32 rkey;
+	u32 length;
+	u64 atomic_orig;
+};
+
+/* An incoming or outgoing packet's headers (odph_pkt.c). */
+struct odph_pkt {
+	struct odph_bth *bth;
+	struct odph_reth *reth;
+	struct odph_aeth *aeth;
+	struct odph_atmeth *atmeth;
+	struct odph_atmack *atmack;
+	struct odph_immdt *immdt;
+	struct odph_deth *deth;
+	u8 *payload;
+	u32 paylen;
+	u32 mask;
+	u32 psn;
+	u8 opcode;
+};
+
+struct sk_buff *odph_pkt_new(struct odph_qp *qp, const struct odph_path *path,
+			     u8 opcode, u32 paylen, u32 psn, u32 dqpn,
+			     bool ackreq, bool se, struct odph_pkt *pkt);
+void odph_pkt_parse(struct sk_buff *skb, struct odph_pkt *pkt);
+
+/* odph_queue.c */
+int odph_queue_init(struct odph_queue *q, u32 *nelem, size_t elem_size,
+		    struct ib_ucontext *uctx, struct mminfo *mi);
+void odph_queue_fini(struct odph_queue *q);
+void *odph_queue_slot(struct odph_queue *q, u32 index);
+u32 odph_queue_user_prod(struct odph_queue *q);
+u32 odph_queue_user_cons(struct odph_queue *q);
+void odph_queue_set_kidx(struct odph_queue *q, u32 kidx, bool producer);
+static inline u32 odph_queue_next(struct odph_queue *q, u32 i)
+{
+	return (i + 1) & q->index_mask;
+}
+
+/* odph_mr.c */
+struct odph_mr *odph_mr_get(struct odph_dev *dev, struct ib_pd *pd, u32 key,
+			    int access, u64 va, u32 len);
+void odph_mr_put(struct odph_mr *mr);
+int odph_mr_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr);
+int odph_mr_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
+		   u64 compare, u64 *orig);
+struct ib_mr *odph_get_dma_mr(struct ib_pd *pd, int access);
+struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
+			       u64 iova, int access, struct ib_udata *udata);
+int odph_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+
+/* odph_qp.c */
+int odph_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		   struct ib_udata *udata);
+int odph_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_udata *udata);
+int odph_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_qp_init_attr *init);
+int odph_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
+int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		   const struct ib_send_wr **bad);
+int odph_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		   const struct ib_recv_wr **bad);
+struct odph_qp *odph_qp_get(struct odph_dev *dev, u32 qpn);
+void odph_qp_put(struct odph_qp *qp);
+void odph_qp_error(struct odph_qp *qp);
+
+/* odph_main.c, odph_verbs.c */
+void odph_dealloc_driver(struct ib_device *ib);
+void odph_set_device_ops(struct ib_device *ib);
+int odph_path_from_ah(struct odph_dev *dev, struct odph_path *path,
+		      const struct rdma_ah_attr *ah);
+
+/* odph_cq.c */
+int odph_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		   struct ib_udata *udata);
+int odph_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+int odph_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc);
+int odph_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
+int odph_cq_post(struct odph_cq *cq, const struct ib_wc *wc, bool solicited);
+
+/* odph_req.c, odph_resp.c, odph_comp.c */
+void odph_req_kick(struct odph_qp *qp);
+void odph_req_work(struct work_struct *work);
+void odph_req_flush(struct odph_qp *qp);
+void odph_resp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode);
+void odph_resp_flush(struct odph_qp *qp);
+void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode);
+void odph_comp_retire(struct odph_qp *qp);
+struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot);
+void odph_comp_retry_timer(struct timer_list *t);
+void odph_comp_rnr_timer(struct timer_list *t);
+
+extern struct workqueue_struct *odph_wq;
+
+#endif /* ODPH_H */

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * odph completer: what comes back from the responder (ACK, NAK, RNR NAK,
+ * READ responses, atomic ACKs) moves send WQEs to DONE; odph_comp_retire()
+ * turns DONE WQEs into completions, oldest first.  Retransmission rewinds
+ * the requester to a PSN and lets it send again from there.
+ */
+#include "odph.h"
+
+static bool odph_is_rd_atomic(struct odph_swqe *s)
+{
+	return s->opcode == IB_WR_RDMA_READ ||
+	       s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	       s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+static enum ib_wc_opcode odph_wc_opcode(u32 wr_opcode)
+{
+	switch (wr_opcode) {
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+		return IB_WC_RDMA_WRITE;
+	case IB_WR_RDMA_READ:
+		return IB_WC_RDMA_READ;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+		return IB_WC_COMP_SWAP;
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		return IB_WC_FETCH_ADD;
+	default:
+		return IB_WC_SEND;
+	}
+}
+
+/* Caller must hold qp->sq_lock. */
+static void odph_comp_post(struct odph_qp *qp, struct odph_swqe *s)
+{
+	struct ib_wc wc = {
+		.wr_id = s->wr.wr_id,
+		.status = s->status,
+		.opcode = odph_wc_opcode(s->opcode),
+		.qp = &qp->ib,
+		.byte_len = s->length,
+		.port_num = ODPH_PORT,
+	};
+	bool signaled = (s->send_flags & IB_SEND_SIGNALED) ||
+			qp->ib.qp_type == IB_QPT_GSI;
+
+	lockdep_assert_held(&qp->sq_lock);
+	if (signaled || s->status != IB_WC_SUCCESS || qp->sq_sig_all)
+		odph_cq_post(qp->scq, &wc, false);
+}
+
+/**
+ * odph_comp_retire - complete DONE WQEs in order and free their ring slots
+ *
+ * A failed WQE moves the QP to the error state, which flushes the rest.
+ */
+void odph_comp_retire(struct odph_qp *qp)
+{
+	bool failed = false;
+
+	spin_lock_bh(&qp->sq_lock);
+	while (qp->sq.kidx != qp->sq_fetch) {
+		struct odph_swqe *s = odph_swqe_at(qp, qp->sq.kidx);
+
+		if (s->state != ODPH_SWQE_DONE)
+			break;
+		odph_comp_post(qp, s);
+		failed |= s->status != IB_WC_SUCCESS &&
+			  s->status != IB_WC_WR_FLUSH_ERR;
+		s->state = ODPH_SWQE_EMPTY;
+		odph_queue_set_kidx(&qp->sq, odph_queue_next(&qp->sq,
+							     qp->sq.kidx), false);
+	}
+	spin_unlock_bh(&qp->sq_lock);
+
+	if (failed && qp->state != IB_QPS_ERR)
+		odph_qp_error(qp);
+	else if (qp->state == IB_QPS_RTS)
+		odph_req_kick(qp);
+}
+
+/* The oldest WQE not DONE, or NULL.  Caller must hold qp->sq_lock. */
+static struct odph_swqe *odph_comp_oldest(struct odph_qp *qp, u32 *slot)
+{
+	u32 i;
+
+	lockdep_assert_held(&qp->sq_lock);
+	for (i = qp->sq.kidx; i != qp->sq_fetch; i = odph_queue_next(&qp->sq, i)) {
+		struct odph_swqe *s = odph_swqe_at(qp, i);
+
+		if (s->state != ODPH_SWQE_DONE) {
+			if (slot)
+				*slot = i;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Caller must hold qp->sq_lock. */
+static void odph_comp_done(struct odph_qp *qp, struct odph_swqe *s, int status)
+{
+	lockdep_assert_held(&qp->sq_lock);
+	if (odph_is_rd_atomic(s) && s->state == ODPH_SWQE_SENT &&
+	    qp->rd_atomic_out)
+		qp->rd_atomic_out--;
+	s->status = status;
+	s->state = ODPH_SWQE_DONE;
+}
+
+/*
+ * odph_comp_rewind - make the requester send again from @psn: the WQE that
+ * holds @psn restarts there, every later one from its start.
+ */
+/* Caller must hold qp->sq_lock. */
+static void odph_comp_rewind(struct odph_qp *qp, u32 psn)
+{
+	bool found = false;
+	u32 i;
+
+	lockdep_assert_held(&qp->sq_lock);
+	for (i = qp->sq.kidx; i != qp->sq_fetch; i = odph_queue_next(&qp->sq, i)) {
+		struct odph_swqe *s = odph_swqe_at(qp, i);
+
+		if (s->state == ODPH_SWQE_DONE || s->state == ODPH_SWQE_EMPTY)
+			continue;
+		if (odph_is_rd_atomic(s) && s->state == ODPH_SWQE_SENT &&
+		    qp->rd_atomic_out)
+			qp->rd_atomic_out--;
+		if (!found && (s->sent || s->state == ODPH_SWQE_SENT)) {
+			found = true;
+			qp->sq_cur = i;
+			if (odph_psn_cmp(psn, s->first_psn) < 0)
+				psn = s->first_psn;
+			if (s->opcode == IB_WR_RDMA_READ)
+				s->sent = s->acked;
+			else if (odph_is_rd_atomic(s))
+				s->sent = 0;
+			else
+				s->sent = min_t(u32, s->length,
+					((psn - s->first_psn) & ODPH_PSN_MASK) *
+					qp->mtu);
+			qp->req_psn = s->opcode == IB_WR_RDMA_READ ?
+				(s->first_psn + s->acked / qp->mtu) & ODPH_PSN_MASK :
+				odph_is_rd_atomic(s) ? s->first_psn :
+				(s->first_psn + s->sent / qp->mtu) & ODPH_PSN_MASK;
+		} else if (found) {
+			s->sent = 0;
+			s->acked = 0;
+		}
+		s->state = ODPH_SWQE_PENDING;
+	}
+	odph_counter_inc(qp->dev, ODPH_CNT_RETRANSMITS);
+}
+
+/* Everything up to and including @psn is acknowledged. */
+/* Caller must hold qp->sq_lock. */
+static bool odph_comp_ack(struct odph_qp *qp, u32 psn)
+{
+	bool progress = false;
+	struct odph_swqe *s;
+
+	lockdep_assert_held(&qp->sq_lock);
+	while ((s = odph_comp_oldest(qp, NULL))) {
+		if (s->state != ODPH_SWQE_SENT || odph_is_rd_atomic(s) ||
+		    odph_psn_cmp(s->last_psn, psn) > 0)
+			break;
+		odph_comp_done(qp, s, IB_WC_SUCCESS);
+		progress = true;
+	}
+	return progress;
+}
+
+/* Scatter response data into the WQE's local buffers at @off. */
+static int odph_comp_scatter(struct odph_qp *qp, struct odph_swqe *s, u32 off,
+			     u8 *src, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < s->num_sge && len; i++) {
+		struct rxe_sge *sge = &s->sge[i];
+		struct odph_mr *mr;
+		u32 n;
+
+		if (off >= sge->length) {
+			off -= sge->length;
+			continue;
+		}
+		n = min(len, sge->length - off);
+		mr = odph_mr_get(qp->dev, qp->ib.pd, sge->lkey,
+				 IB_ACCESS_LOCAL_WRITE, sge->addr + off, n);
+		if (!mr)
+			return -EACCES;
+		odph_mr_copy(mr, sge->addr + off, src, n, true);
+		odph_mr_put(mr);
+		src += n;
+		len -= n;
+		off = 0;
+	}
+	return len ? -EINVAL : 0;
+}
+
+/* Caller must hold qp->sq_lock. */
+static bool odph_comp_read_resp(struct odph_qp *qp, struct odph_pkt *pkt)
+{
+	struct odph_swqe *s = odph_comp_oldest(qp, NULL);
+	u32 expect;
+
+	lockdep_assert_held(&qp->sq_lock);
+	if (!s || s->opcode != IB_WR_RDMA_READ || s->state != ODPH_SWQE_SENT)
+		return false;
+	expect = (s->first_psn + s->acked / qp->mtu) & ODPH_PSN_MASK;
+	if (pkt->psn != expect) {
+		if (odph_psn_cmp(pkt->psn, expect) > 0)
+			odph_comp_rewind(qp, expect);	/* a response was lost */
+		return false;
+	}
+	if (pkt->paylen > s->length - s->acked ||
+	    (!(pkt->mask & ODPH_LAST) && pkt->paylen != qp->mtu)) {
+		odph_comp_done(qp, s, IB_WC_BAD_RESP_ERR);
+		return true;
+	}
+	if (odph_comp_scatter(qp, s, s->acked, pkt->payload, pkt->paylen)) {
+		odph_comp_done(qp, s, IB_WC_LOC_PROT_ERR);
+		return true;
+	}
+	s->acked += pkt->paylen;
+	if (pkt->mask & ODPH_LAST)
+		odph_comp_done(qp, s, s->acked == s->length ? IB_WC_SUCCESS :
+							       IB_WC_BAD_RESP_ERR);
+	return true;
+}
+
+/* Caller must hold qp->sq_lock. */
+static bool odph_comp_atomic_ack(struct odph_qp *qp, struct odph_pkt *pkt)
+{
+	struct odph_swqe *s = odph_comp_oldest(qp, NULL);
+	u64 orig;
+
+	lockdep_assert_held(&qp->sq_lock);
+	if (!s || !odph_is_rd_atomic(s) || s->opcode == IB_WR_RDMA_READ ||
+	    s->state != ODPH_SWQE_SENT || s->first_psn != pkt->psn)
+		return false;
+	orig = be64_to_cpu(pkt->atmack->orig);
+	odph_comp_done(qp, s, odph_comp_scatter(qp, s, 0, (u8 *)&orig,
+						sizeof(orig)) ?
+			      IB_WC_LOC_PROT_ERR : IB_WC_SUCCESS);
+	return true;
+}
+
+/* RNR NAK timer values (IBTA table 45), in microseconds. */
+static const u32 odph_rnr_usec[32] = {
+	655360, 10, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480, 640, 960,
+	1280, 1920, 2560, 3840, 5120, 7680, 10240, 15360, 20480, 30720,
+	40960, 61440, 81920, 122880, 163840, 245760, 327680, 491520,
+};
+
+/* Caller must hold qp->sq_lock. */
+static void odph_comp_nak(struct odph_qp *qp, struct odph_pkt *pkt, u8 syn)
+{
+	struct odph_swqe *s;
+
+	lockdep_assert_held(&qp->sq_lock);
+	odph_comp_ack(qp, (pkt->psn - 1) & ODPH_PSN_MASK);
+	s = odph_comp_oldest(qp, NULL);
+	if (!s)
+		return;
+
+	if ((syn & ODPH_AETH_TYPE_MASK) == ODPH_AETH_RNR_NAK) {
+		odph_counter_inc(qp->dev, ODPH_CNT_RNR_NAK_RCVD);
+		if (qp->attr.rnr_retry != 7 &&
+		    qp->rnr_retry_cnt++ >= qp->attr.rnr_retry) {
+			odph_comp_done(qp, s, IB_WC_RNR_RETRY_EXC_ERR);
+			return;
+		}
+		odph_comp_rewind(qp, pkt->psn);
+		mod_timer(&qp->rnr_timer, jiffies +
+			  usecs_to_jiffies(odph_rnr_usec[syn & 0x1f]) + 1);
+		return;
+	}
+	switch (syn) {
+	case ODPH_NAK_PSN_SEQ:
+		odph_comp_rewind(qp, pkt->psn);
+		return;
+	case ODPH_NAK_REM_ACCESS:
+		odph_comp_done(qp, s, IB_WC_REM_ACCESS_ERR);
+		return;
+	case ODPH_NAK_REM_OP:
+		odph_comp_done(qp, s, IB_WC_REM_OP_ERR);
+		return;
+	case ODPH_NAK_INVALID_RD_REQ:
+		odph_comp_done(qp, s, IB_WC_REM_INV_RD_REQ_ERR);
+		return;
+	default:
+		odph_comp_done(qp, s, IB_WC_REM_INV_REQ_ERR);
+	}
+}
+
+/* Caller must hold qp->sq_lock. */
+static void odph_comp_rearm(struct odph_qp *qp, bool progress)
+{
+	lockdep_assert_held(&qp->sq_lock);
+	if (progress) {
+		qp->retry_cnt = 0;
+		qp->rnr_retry_cnt = 0;
+	}
+	if (!odph_comp_oldest(qp, NULL))
+		del_timer(&qp->retry_timer);
+	else if (progress && qp->attr.timeout)
+		mod_timer(&qp->retry_timer, jiffies +
+			  max(usecs_to_jiffies(4ULL << min_t(u8, qp->attr.timeout, 31)),
+			      msecs_to_jiffies(10)));
+}
+
+/**
+ * odph_comp_rcv - a response packet for @qp's send queue
+ */
+void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
+{
+	struct odph_pkt pkt;
+	bool progress = false;
+	u8 syn = 0;
+
+	odph_pkt_parse(skb, &pkt);
+	if (pkt.aeth)
+		syn = be32_to_cpu(pkt.aeth->smsn) >> 24;
+
+	spin_lock_bh(&qp->sq_lock);
+	if (qp->state != IB_QPS_RTS && qp->state != IB_QPS_SQD)
+		goto out_unlock;
+	if (pkt.aeth && (syn & ODPH_AETH_TYPE_MASK) != ODPH_AETH_ACK) {
+		odph_comp_nak(qp, &pkt, syn);
+		progress = true;
+		goto out_rearm;
+	}
+	if (pkt.mask & ODPH_RRESP) {
+		/* A READ response also acknowledges what precedes it. */
+		if (pkt.aeth)
+			progress |= odph_comp_ack(qp, (pkt.psn - 1) & ODPH_PSN_MASK);
+		progress |= odph_comp_read_resp(qp, &pkt);
+	} else if (opcode == ODPH_RC_ATOMIC_ACK) {
+		progress |= odph_comp_ack(qp, (pkt.psn - 1) & ODPH_PSN_MASK);
+		progress |= odph_comp_atomic_ack(qp, &pkt);
+	} else {
+		progress |= odph_comp_ack(qp, pkt.psn);
+	}
+out_rearm:
+	odph_comp_rearm(qp, progress);
+out_unlock:
+	spin_unlock_bh(&qp->sq_lock);
+	consume_skb(skb);
+	if (progress)
+		odph_comp_retire(qp);
+}
+
+/* Retransmit timeout: resend from the oldest unacknowledged WQE. */
+void odph_comp_retry_timer(struct timer_list *t)
+{
+	struct odph_qp *qp = from_timer(qp, t, retry_timer);
+	struct odph_swqe *s;
+	bool failed = false;
+
+	spin_lock_bh(&qp->sq_lock);
+	s = odph_comp_oldest(qp, NULL);
+	if (!s || qp->state != IB_QPS_RTS ||
+	    (s->state == ODPH_SWQE_PENDING && !s->sent)) {
+		spin_unlock_bh(&qp->sq_lock);
+		return;
+	}
+	if (qp->attr.retry_cnt != 7 && qp->retry_cnt++ >= qp->attr.retry_cnt) {
+		odph_comp_done(qp, s, IB_WC_RETRY_EXC_ERR);
+		failed = true;
+	} else {
+		odph_comp_rewind(qp, s->first_psn);
+	}
+	spin_unlock_bh(&qp->sq_lock);
+
+	if (failed)
+		odph_comp_retire(qp);
+	else
+		queue_work(odph_wq, &qp->req_work);
+}
+
+/* The RNR wait is over: the requester may send again. */
+void odph_comp_rnr_timer(struct timer_list *t)
+{
+	struct odph_qp *qp = from_timer(qp, t, rnr_timer);
+
+	queue_work(odph_wq, &qp->req_work);
+}

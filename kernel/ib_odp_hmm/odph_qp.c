@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * odph queue pairs: creation, the attribute/state machine of modify_qp,
+ * queries, destruction, and the kernel consumers' post_send / post_recv.
+ *
+ * Legal transitions and required attributes come from the core's table
+ * (ib_modify_qp_is_ok()); this file applies what it allows.
+ */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <rdma/uverbs_ioctl.h>
+
+#include "odph.h"
+
+#define ODPH_FIRST_QPN	16
+
+/* ---- lookup from the receive path ---- */
+
+/* A referenced QP for @qpn, or NULL.  Callable in softirq. */
+struct odph_qp *odph_qp_get(struct odph_dev *dev, u32 qpn)
+{
+	struct odph_qp *qp;
+
+	rcu_read_lock();
+	qp = xa_load(&dev->qps, qpn);
+	if (qp && !refcount_inc_not_zero(&qp->ref))
+		qp = NULL;
+	rcu_read_unlock();
+	return qp;
+}
+
+void odph_qp_put(struct odph_qp *qp)
+{
+	if (refcount_dec_and_test(&qp->ref))
+		complete(&qp->released);
+}
+
+/* ---- creation ---- */
+
+static int odph_check_cap(struct ib_qp_init_attr *init)
+{
+	struct ib_qp_cap *cap = &init->cap;
+
+	if (init->qp_type != IB_QPT_RC && init->qp_type != IB_QPT_UD &&
+	    init->qp_type != IB_QPT_GSI)
+		return -EOPNOTSUPP;
+	if (init->create_flags)
+		return -EOPNOTSUPP;
+	if (!cap->max_send_wr || cap->max_send_wr > ODPH_MAX_QP_WR ||
+	    cap->max_send_sge > ODPH_MAX_SGE ||
+	    cap->max_inline_data > ODPH_MAX_INLINE)
+		return -EINVAL;
+	if (!init->srq && (!cap->max_recv_wr || cap->max_recv_wr > ODPH_MAX_QP_WR ||
+			   cap->max_recv_sge > ODPH_MAX_SGE))
+		return -EINVAL;
+	return 0;
+}
+
+static size_t odph_sq_payload(struct ib_qp_cap *cap)
+{
+	return max_t(size_t, cap->max_send_sge * sizeof(struct rxe_sge),
+		     cap->max_inline_data);
+}
+
+static int odph_qp_init_sq(struct odph_qp *qp, struct ib_qp_init_attr *init,
+			   struct ib_ucontext *uctx, struct mminfo *mi)
+{
+	struct ib_qp_cap *cap = &init->cap;
+	size_t elem, payload;
+	u32 n = cap->max_send_wr;
+	int ret;
+
+	cap->max_send_sge = max_t(u32, cap->max_send_sge, 1);
+	payload = odph_sq_payload(cap);
+	elem = sizeof(struct rxe_send_wqe) + payload;
+	ret = odph_queue_init(&qp->sq, &n, elem, uctx, mi);
+	if (ret)
+		return ret;
+	/* What fits in a slot is what the consumer may use. */
+	payload = (1UL << qp->sq.log2_elem_size) - sizeof(struct rxe_send_wqe);
+	cap->max_send_wr = n;
+	cap->max_send_sge = min_t(size_t, payload / sizeof(struct rxe_sge),
+				  ODPH_MAX_SGE);
+	cap->max_inline_data = min_t(size_t, payload, ODPH_MAX_INLINE);
+	qp->sq_max_sge = cap->max_send_sge;
+	qp->sq_max_inline = cap->max_inline_data;
+
+	qp->swqe_size = sizeof(struct odph_swqe) +
+			max_t(size_t, qp->sq_max_sge * sizeof(struct rxe_sge),
+			      qp->sq_max_inline);
+	qp->swqes = vzalloc(array_size(qp->sq.index_mask + 1, qp->swqe_size));
+	if (!qp->swqes) {
+		odph_queue_fini(&qp->sq);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int odph_qp_init_rq(struct odph_qp *qp, struct ib_qp_init_attr *init,
+			   struct ib_ucontext *uctx, struct mminfo *mi)
+{
+	struct ib_qp_cap *cap = &init->cap;
+	u32 n = cap->max_recv_wr;
+	size_t elem;
+	int ret;
+
+	if (init->srq)
+		return 0;
+	cap->max_recv_sge = max_t(u32, cap->max_recv_sge, 1);
+	elem = sizeof(struct rxe_recv_wqe) +
+	       cap->max_recv_sge * sizeof(struct rxe_sge);
+	ret = odph_queue_init(&qp->rq, &n, elem, uctx, mi);
+	if (ret)
+		return ret;
+	cap->max_recv_wr = n;
+	cap->max_recv_sge = min_t(size_t, ((1UL << qp->rq.log2_elem_size) -
+					   sizeof(struct rxe_recv_wqe)) /
+				  sizeof(struct rxe_sge), ODPH_MAX_SGE);
+	qp->rq_max_sge = cap->max_recv_sge;
+	return 0;
+}
+
+static void odph_qp_fini_queues(struct odph_qp *qp)
+{
+	if (qp->rq.buf)
+		odph_queue_fini(&qp->rq);
+	vfree(qp->swqes);
+	odph_queue_fini(&qp->sq);
+}
+
+static int odph_qp_alloc_qpn(struct odph_dev *dev, struct odph_qp *qp,
+			     enum ib_qp_type type)
+{
+	u32 qpn;
+	int ret;
+
+	if (type == IB_QPT_GSI) {
+		ret = xa_insert(&dev->qps, 1, qp, GFP_KERNEL);
+		qpn = 1;
+	} else {
+		ret = xa_alloc_cyclic(&dev->qps, &qpn, qp,
+				      XA_LIMIT(ODPH_FIRST_QPN, ODPH_QPN_MASK),
+				      &dev->next_qpn, GFP_KERNEL);
+		ret = ret < 0 ? ret : 0;
+	}
+	if (!ret)
+		qp->ib.qp_num = qpn;
+	return ret;
+}
+
+static void odph_qp_init_state(struct odph_qp *qp, struct ib_qp_init_attr *init)
+{
+	spin_lock_init(&qp->state_lock);
+	spin_lock_init(&qp->sq_lock);
+	spin_lock_init(&qp->rq_lock);
+	refcount_set(&qp->ref, 1);
+	init_completion(&qp->released);
+	qp->state = IB_QPS_RESET;
+	qp->attr.qp_state = IB_QPS_RESET;
+	qp->mtu = 1024;
+	qp->scq = to_odph_cq(init->send_cq);
+	qp->rcq = to_odph_cq(init->recv_cq);
+	qp->srq = init->srq ? to_odph_srq(init->srq) : NULL;
+	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
+	timer_setup(&qp->retry_timer, odph_comp_retry_timer, 0);
+	timer_setup(&qp->rnr_timer, odph_comp_rnr_timer, 0);
+	INIT_WORK(&qp->req_work, odph_req_work);
+}
+
+int odph_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		   struct ib_udata *udata)
+{
+	struct odph_dev *dev = to_odph_dev(ibqp->device);
+	struct odph_qp *qp = to_odph_qp(ibqp);
+	struct rxe_create_qp_resp resp = {};
+	struct ib_ucontext *uctx = NULL;
+	int ret;
+
+	ret = odph_check_cap(init);
+	if (ret)
+		return ret;
+	if (udata) {
+		if (udata->outlen < sizeof(resp))
+			return -EINVAL;
+		uctx = &rdma_udata_to_drv_context(udata, struct odph_ucontext,
+						  ib)->ib;
+	}
+	qp->dev = dev;
+	qp->user = udata;
+	odph_qp_init_state(qp, init);
+
+	qp->resp.res = kcalloc(ODPH_MAX_RD_ATOMIC, sizeof(*qp->resp.res),
+			       GFP_KERNEL);
+	qp->resp.rwqe = kmalloc(struct_size(qp->resp.rwqe, sge, ODPH_MAX_SGE),
+				GFP_KERNEL);
+	if (!qp->resp.res || !qp->resp.rwqe) {
+		ret = -ENOMEM;
+		goto err_free_res;
+	}
+	ret = odph_qp_init_sq(qp, init, uctx, &resp.sq_mi);
+	if (ret)
+		goto err_free_res;
+	ret = odph_qp_init_rq(qp, init, uctx, &resp.rq_mi);
+	if (ret)
+		goto err_fini_sq;
+	if (udata) {
+		ret = ib_copy_to_udata(udata, &resp, sizeof(resp));
+		if (ret)
+			goto err_fini_queues;
+	}
+	ret = odph_qp_alloc_qpn(dev, qp, init->qp_type);
+	if (ret)
+		goto err_fini_queues;
+	return 0;
+
+err_fini_queues:
+	odph_qp_fini_queues(qp);
+	goto err_free_res;
+err_fini_sq:
+	vfree(qp->swqes);
+	odph_queue_fini(&qp->sq);
+err_free_res:
+	kfree(qp->resp.rwqe);
+	kfree(qp->resp.res);
+	return ret;
+}
+
+/* ---- modify / query ---- */
+
+static int odph_qp_check_attr(struct odph_qp *qp, struct ib_qp_attr *attr,
+			      int mask)
+{
+	enum ib_qp_state cur = mask & IB_QP_CUR_STATE ? attr->cur_qp_state :
+							qp->state;
+	enum ib_qp_state next = mask & IB_QP_STATE ? attr->qp_state : cur;
+
+	if (!ib_modify_qp_is_ok(cur, next, qp->ib.qp_type, mask))
+		return -EINVAL;
+	if ((mask & IB_QP_PORT) && attr->port_num != ODPH_PORT)
+		return -EINVAL;
+	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index)
+		return -EINVAL;
+	if ((mask & IB_QP_MAX_QP_RD_ATOMIC) &&
+	    attr->max_rd_atomic > ODPH_MAX_RD_ATOMIC)
+		return -EINVAL;
+	if ((mask & IB_QP_MAX_DEST_RD_ATOMIC) &&
+	    attr->max_dest_rd_atomic > ODPH_MAX_RD_ATOMIC)
+		return -EINVAL;
+	if ((mask & IB_QP_PATH_MTU) &&
+	    (attr->path_mtu < IB_MTU_256 || attr->path_mtu > IB_MTU_4096))
+		return -EINVAL;
+	if ((mask & IB_QP_DEST_QPN) && attr->dest_qp_num > ODPH_QPN_MASK)
+		return -EINVAL;
+	return 0;
+}
+
+/* Caller must hold qp->state_lock. */
+static void odph_qp_apply(struct odph_qp *qp, struct ib_qp_attr *attr,
+			  int mask, struct odph_path *path)
+{
+	lockdep_assert_held(&qp->state_lock);
+	if (mask & IB_QP_AV)
+		qp->path = *path;
+	if (mask & IB_QP_PATH_MTU) {
+		qp->attr.path_mtu = attr->path_mtu;
+		qp->mtu = ib_mtu_enum_to_int(attr->path_mtu);
+	}
+	if (mask & IB_QP_SQ_PSN) {
+		qp->attr.sq_psn = attr->sq_psn & ODPH_PSN_MASK;
+		qp->req_psn = qp->attr.sq_psn;
+	}
+	if (mask & IB_QP_RQ_PSN) {
+		qp->attr.rq_psn = attr->rq_psn & ODPH_PSN_MASK;
+		qp->resp.psn = qp->attr.rq_psn;
+	}
+	if (mask & IB_QP_ACCESS_FLAGS)
+		qp->attr.qp_access_flags = attr->qp_access_flags;
+	if (mask & IB_QP_QKEY)
+		qp->attr.qkey = attr->qkey;
+	if (mask & IB_QP_DEST_QPN)
+		qp->attr.dest_qp_num = attr->dest_qp_num;
+	if (mask & IB_QP_TIMEOUT)
+		qp->attr.timeout = attr->timeout;
+	if (mask & IB_QP_RETRY_CNT)
+		qp->attr.retry_cnt = attr->retry_cnt;
+	if (mask & IB_QP_RNR_RETRY)
+		qp->attr.rnr_retry = attr->rnr_retry;
+	if (mask & IB_QP_MIN_RNR_TIMER)
+		qp->attr.min_rnr_timer = attr->min_rnr_timer;
+	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
+		qp->attr.max_rd_atomic = attr->max_rd_atomic;
+	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
+		qp->attr.max_dest_rd_atomic = attr->max_dest_rd_atomic;
+	if (mask & IB_QP_PKEY_INDEX)
+		qp->attr.pkey_index = attr->pkey_index;
+	if (mask & IB_QP_PORT)
+		qp->attr.port_num = attr->port_num;
+	if (mask & IB_QP_STATE) {
+		qp->state = attr->qp_state;
+		qp->attr.qp_state = attr->qp_state;
+	}
+}
+
+/* UDP source port: flow entropy from the two QP numbers, as rxe does. */
+static void odph_qp_set_sport(struct odph_qp *qp, struct odph_path *path)
+{
+	u32 fl = path->flow_label ? path->flow_label :
+		 rdma_calc_flow_label(qp->ib.qp_num, qp->attr.dest_qp_num);
+
+	path->sport = cpu_to_be16(rdma_flow_label_to_udp_sport(fl));
+}
+
+int odph_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_udata *udata)
+{
+	struct odph_qp *qp = to_odph_qp(ibqp);
+	struct odph_path path;
+	bool to_err;
+	int ret;
+
+	if (mask & ~IB_QP_ATTR_STANDARD_BITS)
+		return -EOPNOTSUPP;
+	ret = odph_qp_check_attr(qp, attr, mask);
+	if (ret)
+		return ret;
+	if (mask & IB_QP_AV) {
+		ret = odph_path_from_ah(qp->dev, &path, &attr->ah_attr);
+		if (ret)
+			return ret;
+	}
+
+	spin_lock_bh(&qp->state_lock);
+	odph_qp_apply(qp, attr, mask, &path);
+	if (mask & (IB_QP_AV | IB_QP_DEST_QPN))
+		odph_qp_set_sport(qp, &qp->path);
+	to_err = (mask & IB_QP_STATE) && attr->qp_state == IB_QPS_ERR;
+	spin_unlock_bh(&qp->state_lock);
+
+	if (to_err)
+		odph_qp_error(qp);
+	else if ((mask & IB_QP_STATE) && attr->qp_state == IB_QPS_RTS)
+		odph_req_kick(qp);
+	return 0;
+}
+
+int odph_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_qp_init_attr *init)
+{
+	struct odph_qp *qp = to_odph_qp(ibqp);
+
+	spin_lock_bh(&qp->state_lock);
+	*attr = qp->attr;
+	attr->qp_state = qp->state;
+	attr->cur_qp_state = qp->state;
+	spin_unlock_bh(&qp->state_lock);
+
+	attr->cap.max_send_wr = qp->sq.index_mask;
+	attr->cap.max_send_sge = qp->sq_max_sge;
+	attr->cap.max_inline_data = qp->sq_max_inline;
+	attr->cap.max_recv_wr = qp->srq ? 0 : qp->rq.index_mask;
+	attr->cap.max_recv_sge = qp->rq_max_sge;
+	attr->path_mig_state = IB_MIG_MIGRATED;
+
+	memset(init, 0, sizeof(*init));
+	init->send_cq = qp->ib.send_cq;
+	init->recv_cq = qp->ib.recv_cq;
+	init->srq = qp->ib.srq;
+	init->cap = attr->cap;
+	init->qp_type = qp->ib.qp_type;
+	init->sq_sig_type = qp->ib.qp_type == IB_QPT_GSI ? IB_SIGNAL_ALL_WR :
+							   IB_SIGNAL_REQ_WR;
+	return 0;
+}
+
+/* Move to the error state and flush both queues. */
+void odph_qp_error(struct odph_qp *qp)
+{
+	spin_lock_bh(&qp->state_lock);
+	qp->state = IB_QPS_ERR;
+	qp->attr.qp_state = IB_QPS_ERR;
+	spin_unlock_bh(&qp->state_lock);
+	odph_req_flush(qp);
+	odph_resp_flush(qp);
+}
+
+int odph_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
+{
+	struct odph_qp *qp = to_odph_qp(ibqp);
+
+	xa_erase(&qp->dev->qps, qp->ib.qp_num);
+	odph_qp_put(qp);
+	wait_for_completion(&qp->released);
+	del_timer_sync(&qp->retry_timer);
+	del_timer_sync(&qp->rnr_timer);
+	cancel_work_sync(&qp->req_work);
+	odph_qp_fini_queues(qp);
+	kfree(qp->resp.rwqe);
+	kfree(qp->resp.res);
+	return 0;
+}
+
+/* ---- kernel consumers ---- */
+
+static int odph_kernel_wr(struct odph_qp *qp, const struct ib_send_wr *wr,
+			  struct rxe_send_wqe *w)
+{
+	size_t room = (1UL << qp->sq.log2_elem_size) - sizeof(*w);
+	int i;
+
+	if (wr->num_sge > qp->sq_max_sge)
+		return -EINVAL;
+	memset(w, 0, sizeof(*w));
+	w->wr.wr_id = wr->wr_id;
+	w->wr.opcode = wr->opcode;
+	w->wr.send_flags = wr->send_flags & ~IB_SEND_INLINE;
+	w->wr.ex.imm_data = (__force __be32)wr->ex.imm_data;
+	switch (wr->opcode) {
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+	case IB_WR_RDMA_READ:
+		w->wr.wr.rdma.remote_addr = rdma_wr(wr)->remote_addr;
+		w->wr.wr.rdma.rkey = rdma_wr(wr)->rkey;
+		break;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		w->wr.wr.atomic.remote_addr = atomic_wr(wr)->remote_addr;
+		w->wr.wr.atomic.compare_add = atomic_wr(wr)->compare_add;
+		w->wr.wr.atomic.swap = atomic_wr(wr)->swap;
+		w->wr.wr.atomic.rkey = atomic_wr(wr)->rkey;
+		break;
+	case IB_WR_SEND:
+	case IB_WR_SEND_WITH_IMM:
+		if (qp->ib.qp_type == IB_QPT_RC)
+			break;
+		w->wr.wr.ud.remote_qpn = ud_wr(wr)->remote_qpn;
+		w->wr.wr.ud.remote_qkey = ud_wr(wr)->remote_qkey;
+		w->wr.wr.ud.ah_num = to_odph_ah(ud_wr(wr)->ah)->ah_num;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (wr->num_sge * sizeof(struct rxe_sge) > room)
+		return -EINVAL;
+	for (i = 0; i < wr->num_sge; i++) {
+		w->dma.sge[i].addr = wr->sg_list[i].addr;
+		w->dma.sge[i].length = wr->sg_list[i].length;
+		w->dma.sge[i].lkey = wr->sg_list[i].lkey;
+	}
+	w->dma.num_sge = wr->num_sge;
+	return 0;
+}
+
+int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		   const struct ib_send_wr **bad)
+{
+	struct odph_qp *qp = to_odph_qp(ibqp);
+	int ret = 0;
+	u32 next;
+
+	/* A user QP's WQEs are in its ring already: this is the doorbell. */
+	if (qp->user)
+		goto kick;
+
+	spin_lock_bh(&qp->sq_lock);
+	for (; wr; wr = wr->next) {
+		next = odph_queue_next(&qp->sq, qp->sq.buf->producer_index);
+		if (next == qp->sq.kidx) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = odph_kernel_wr(qp, wr, odph_queue_slot(&qp->sq,
+				     qp->sq.buf->producer_index));
+		if (ret)
+			break;
+		smp_store_release(&qp->sq.buf->producer_index, next);
+	}
+	spin_unlock_bh(&qp->sq_lock);
+	if (ret)
+		*bad = wr;
+kick:
+	odph_req_kick(qp);
+	return ret;
+}
+
+int odph_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		   const struct ib_recv_wr **bad)
+{
+	struct odph_qp *qp = to_odph_qp(ibqp);
+	struct rxe_recv_wqe *w;
+	int ret = 0, i;
+	u32 next;
+
+	if (qp->user || qp->srq)
+		return -EINVAL;
+	spin_lock_bh(&qp->rq_lock);
+	for (; wr; wr = wr->next) {
+		next = odph_queue_next(&qp->rq, qp->rq.buf->producer_index);
+		if (next == qp->rq.kidx || wr->num_sge > qp->rq_max_sge) {
+			ret = next == qp->rq.kidx ? -ENOMEM : -EINVAL;
+			break;
+		}
+		w = odph_queue_slot(&qp->rq, qp->rq.buf->producer_index);
+		w->wr_id = wr->wr_id;
+		w->dma.num_sge = wr->num_sge;
+		for (i = 0; i < wr->num_sge; i++) {
+			w->dma.sge[i].addr = wr->sg_list[i].addr;
+			w->dma.sge[i].length = wr->sg_list[i].length;
+			w->dma.sge[i].lkey = wr->sg_list[i].lkey;
+		}
+		smp_store_release(&qp->rq.buf->producer_index, next);
+	}
+	spin_unlock_bh(&qp->rq_lock);
+	if (ret)
+		*bad = wr;
+	return ret;
+}

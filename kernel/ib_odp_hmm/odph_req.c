@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * odph requester: turns send queue WQEs into packets.
+ *
+ * Ring slots, oldest first (all indices masked):
+ *
+ *	sq.kidx <= ... completed by the completer ... <= sq_cur <= sq_fetch
+ *	<= producer (written by the consumer of the verbs)
+ *
+ * A WQE is copied out of the ring and validated once (odph_req_fetch()),
+ * into swqes[slot]; the ring slot stays reserved until the completer
+ * retires it, so the consumer never has more WQEs outstanding than it
+ * asked for.  Packets are built under sq_lock and sent after dropping it:
+ * no QP lock is ever held across odph_net_xmit(), whose loopback path may
+ * run our own receive side.  odph_req_kick() never nests: a kick while the
+ * requester runs only asks it to loop once more.
+ */
+#include <linux/slab.h>
+
+#include "odph.h"
+
+enum {
+	ODPH_REQ_RUNNING,
+	ODPH_REQ_AGAIN,
+};
+
+#define ODPH_ACKREQ_EVERY	32	/* packets between forced ACK requests */
+
+struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot)
+{
+	return qp->swqes + (size_t)(slot & qp->sq.index_mask) * qp->swqe_size;
+}
+
+/* ---- fetching a WQE out of the ring ---- */
+
+static int odph_req_check_opcode(struct odph_qp *qp, struct odph_swqe *s)
+{
+	bool rc = qp->ib.qp_type == IB_QPT_RC;
+
+	switch (s->opcode) {
+	case IB_WR_SEND:
+	case IB_WR_SEND_WITH_IMM:
+		return !rc && s->length > qp->mtu ? -EMSGSIZE : 0;
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+	case IB_WR_RDMA_READ:
+		return rc ? 0 : -EINVAL;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		if (!rc || s->length != sizeof(u64) || s->inline_data ||
+		    !IS_ALIGNED(s->wr.wr.atomic.remote_addr, sizeof(u64)))
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int odph_req_copy_sges(struct odph_qp *qp, struct odph_swqe *s,
+			      struct rxe_send_wqe *w)
+{
+	u32 n = READ_ONCE(w->dma.num_sge), i;
+	u64 total = 0;
+
+	if (s->send_flags & IB_SEND_INLINE) {
+		u32 len = READ_ONCE(w->dma.length);
+
+		if (len > qp->sq_max_inline)
+			return -EINVAL;
+		memcpy(s->sge, w->dma.inline_data, len);
+		s->inline_data = 1;
+		s->length = len;
+		return 0;
+	}
+	if (n > qp->sq_max_sge)
+		return -EINVAL;
+	memcpy(s->sge, w->dma.sge, n * sizeof(struct rxe_sge));
+	for (i = 0; i < n; i++)
+		total += s->sge[i].length;
+	if (total > ODPH_MAX_MSG_SIZE)
+		return -EMSGSIZE;
+	s->inline_data = 0;
+	s->num_sge = n;
+	s->length = total;
+	return 0;
+}
+
+static int odph_req_ud_path(struct odph_qp *qp, struct odph_swqe *s)
+{
+	struct odph_ah *ah;
+	int ret = -EINVAL;
+
+	rcu_read_lock();
+	ah = xa_load(&qp->dev->ahs, s->wr.wr.ud.ah_num);
+	if (ah && ah->ib.pd == qp->ib.pd) {
+		s->path = ah->path;
+		ret = 0;
+	}
+	rcu_read_unlock();
+	s->remote_qpn = s->wr.wr.ud.remote_qpn & ODPH_QPN_MASK;
+	s->remote_qkey = s->wr.wr.ud.remote_qkey;
+	/* A qkey with the high bit set means: use the QP's own. */
+	if (s->remote_qkey & 0x80000000)
+		s->remote_qkey = qp->attr.qkey;
+	return ret;
+}
+
+static u32 odph_npkts(struct odph_qp *qp, u32 len)
+{
+	return len ? DIV_ROUND_UP(len, qp->mtu) : 1;
+}
+
+/* Caller must hold qp->sq_lock. */
+static int odph_req_fetch(struct odph_qp *qp, u32 slot)
+{
+	struct rxe_send_wqe *w = odph_queue_slot(&qp->sq, slot);
+	struct odph_swqe *s = odph_swqe_at(qp, slot);
+	int ret;
+
+	lockdep_assert_held(&qp->sq_lock);
+	memcpy(&s->wr, &w->wr, sizeof(s->wr));
+	s->opcode = s->wr.opcode;
+	s->send_flags = s->wr.send_flags;
+	s->num_sge = 0;
+	s->sent = 0;
+	s->acked = 0;
+	s->status = IB_WC_SUCCESS;
+	s->state = ODPH_SWQE_PENDING;
+
+	ret = odph_req_copy_sges(qp, s, w);
+	if (!ret)
+		ret = odph_req_check_opcode(qp, s);
+	if (!ret && qp->ib.qp_type != IB_QPT_RC)
+		ret = odph_req_ud_path(qp, s);
+	if (ret) {
+		s->status = IB_WC_LOC_QP_OP_ERR;
+		s->state = ODPH_SWQE_DONE;
+	}
+	s->npkts = s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+		   s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD ?
+		   1 : odph_npkts(qp, s->length);
+	return ret;
+}
+
+/* ---- building packets ---- */
+
+/* Gather @len payload bytes at offset @off of the WQE's local buffers. */
+static int odph_req_gather(struct odph_qp *qp, struct odph_swqe *s, u32 off,
+			   u8 *dst, u32 len)
+{
+	u32 i;
+
+	if (s->inline_data) {
+		memcpy(dst, (u8 *)s->sge + off, len);
+		return 0;
+	}
+	for (i = 0; i < s->num_sge && len; i++) {
+		struct rxe_sge *sge = &s->sge[i];
+		struct odph_mr *mr;
+		u32 n;
+
+		if (off >= sge->length) {
+			off -= sge->length;
+			continue;
+		}
+		n = min(len, sge->length - off);
+		mr = odph_mr_get(qp->dev, qp->ib.pd, sge->lkey, 0,
+				 sge->addr + off, n);
+		if (!mr)
+			return -EACCES;
+		odph_mr_copy(mr, sge->addr + off, dst, n, false);
+		odph_mr_put(mr);
+		dst += n;
+		len -= n;
+		off = 0;
+	}
+	return len ? -EINVAL : 0;
+}
+
+static u8 odph_req_opcode(struct odph_swqe *s, bool first, bool last, bool ud)
+{
+	bool imm = s->opcode == IB_WR_SEND_WITH_IMM ||
+		   s->opcode == IB_WR_RDMA_WRITE_WITH_IMM;
+
+	switch (s->opcode) {
+	case IB_WR_SEND:
+	case IB_WR_SEND_WITH_IMM:
+		if (ud)
+			return imm ? ODPH_UD_SEND_ONLY_IMM : ODPH_UD_SEND_ONLY;
+		if (first && last)
+			return imm ? ODPH_RC_SEND_ONLY_IMM : ODPH_RC_SEND_ONLY;
+		if (first)
+			return ODPH_RC_SEND_FIRST;
+		if (last)
+			return imm ? ODPH_RC_SEND_LAST_IMM : ODPH_RC_SEND_LAST;
+		return ODPH_RC_SEND_MIDDLE;
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+		if (first && last)
+			return imm ? ODPH_RC_WRITE_ONLY_IMM : ODPH_RC_WRITE_ONLY;
+		if (first)
+			return ODPH_RC_WRITE_FIRST;
+		if (last)
+			return imm ? ODPH_RC_WRITE_LAST_IMM : ODPH_RC_WRITE_LAST;
+		return ODPH_RC_WRITE_MIDDLE;
+	case IB_WR_RDMA_READ:
+		return ODPH_RC_READ_REQUEST;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+		return ODPH_RC_CMP_SWAP;
+	default:
+		return ODPH_RC_FETCH_ADD;
+	}
+}
+
+static void odph_req_fill_ext(struct odph_qp *qp, struct odph_swqe *s,
+			      struct odph_pkt *pkt, u32 off)
+{
+	if (pkt->reth) {
+		pkt->reth->va = cpu_to_be64(s->wr.wr.rdma.remote_addr + off);
+		pkt->reth->rkey = cpu_to_be32(s->wr.wr.rdma.rkey);
+		pkt->reth->len = cpu_to_be32(s->length - off);
+	}
+	if (pkt->atmeth) {
+		pkt->atmeth->va = cpu_to_be64(s->wr.wr.atomic.remote_addr);
+		pkt->atmeth->rkey = cpu_to_be32(s->wr.wr.atomic.rkey);
+		pkt->atmeth->swap_add = cpu_to_be64(
+			s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ?
+			s->wr.wr.atomic.swap : s->wr.wr.atomic.compare_add);
+		pkt->atmeth->compare = cpu_to_be64(s->wr.wr.atomic.compare_add);
+	}
+	if (pkt->immdt)
+		pkt->immdt->imm = s->wr.ex.imm_data;
+	if (pkt->deth) {
+		pkt->deth->qkey = cpu_to_be32(s->remote_qkey);
+		pkt->deth->sqp = cpu_to_be32(qp->ib.qp_num);
+	}
+}
+
+/*
+ * odph_req_packet - the next packet of WQE @s, or NULL with *@err set.
+ * Advances the WQE and the QP's PSN.
+ */
+/* Caller must hold qp->sq_lock. */
+static struct sk_buff *odph_req_packet(struct odph_qp *qp, struct odph_swqe *s,
+				       int *err)
+{
+	bool ud = qp->ib.qp_type != IB_QPT_RC;
+	bool rd = s->opcode == IB_WR_RDMA_READ;
+	bool atomic = s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+		      s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+	u32 paylen = rd || atomic ? 0 : min(s->length - s->sent, qp->mtu);
+	bool first = s->sent == 0 || rd, last, ackreq;
+	const struct odph_path *path = ud ? &s->path : &qp->path;
+	u32 dqpn = ud ? s->remote_qpn : qp->attr.dest_qp_num;
+	struct odph_pkt pkt;
+	struct sk_buff *skb;
+	u8 opcode;
+
+	lockdep_assert_held(&qp->sq_lock);
+	last = rd || atomic || s->sent + paylen >= s->length;
+	if (first && !(rd && s->sent))
+		s->first_psn = qp->req_psn;
+	opcode = odph_req_opcode(s, s->sent == 0, last, ud);
+	ackreq = !ud && (last || !((qp->req_psn + 1) % ODPH_ACKREQ_EVERY));
+	skb = odph_pkt_new(qp, path, opcode, paylen, qp->req_psn, dqpn, ackreq,
+			   last && (s->send_flags & IB_SEND_SOLICITED), &pkt);
+	if (!skb) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	odph_req_fill_ext(qp, s, &pkt, s->sent);
+	*err = odph_req_gather(qp, s, s->sent, pkt.payload, paylen);
+	if (*err) {
+		kfree_skb(skb);
+		return NULL;
+	}
+
+	if (rd) {
+		/* One request, one PSN per expected response packet. */
+		qp->req_psn = (qp->req_psn + odph_npkts(qp, s->length - s->sent)) &
+			      ODPH_PSN_MASK;
+		s->sent = s->length;
+	} else {
+		s->sent += paylen;
+		qp->req_psn = (qp->req_psn + 1) & ODPH_PSN_MASK;
+	}
+	if (last) {
+		s->last_psn = (qp->req_psn - 1) & ODPH_PSN_MASK;
+		s->state = ud ? ODPH_SWQE_DONE : ODPH_SWQE_SENT;
+		if (rd || atomic)
+			qp->rd_atomic_out++;
+	}
+	return skb;
+}
+
+/* ---- the send loop ---- */
+
+/* Caller must hold qp->sq_lock.  The next WQE to send, or NULL. */
+static struct odph_swqe *odph_req_next(struct odph_qp *qp)
+{
+	struct odph_swqe *s;
+
+	lockdep_assert_held(&qp->sq_lock);
+	for (;;) {
+		if (qp->sq_cur == qp->sq_fetch) {
+			if (qp->sq_fetch == odph_queue_user_prod(&qp->sq))
+				return NULL;
+			odph_req_fetch(qp, qp->sq_fetch);
+			qp->sq_fetch = odph_queue_next(&qp->sq, qp->sq_fetch);
+		}
+		s = odph_swqe_at(qp, qp->sq_cur);
+		if (s->state == ODPH_SWQE_PENDING)
+			return s;
+		qp->sq_cur = odph_queue_next(&qp->sq, qp->sq_cur);
+	}
+}
+
+static bool odph_req_blocked(struct odph_qp *qp, struct odph_swqe *s)
+{
+	bool rd_atomic = s->opcode == IB_WR_RDMA_READ ||
+			 s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+			 s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+
+	if (timer_pending(&qp->rnr_timer))
+		return true;
+	/* Fence: wait for outstanding reads and atomics to complete. */
+	if ((s->send_flags & IB_SEND_FENCE) && qp->rd_atomic_out)
+		return true;
+	return rd_atomic && s->sent == 0 &&
+	       qp->rd_atomic_out >= max_t(u32, qp->attr.max_rd_atomic, 1);
+}
+
+/* Retransmit timeout: 4.096 us * 2^timeout, at least 10 ms here. */
+static unsigned long odph_req_timeout(struct odph_qp *qp)
+{
+	u64 us = qp->attr.timeout ? 4ULL << min_t(u8, qp->attr.timeout, 31) : 0;
+
+	return us ? max(usecs_to_jiffies(us), msecs_to_jiffies(10)) : 0;
+}
+
+/* One packet, or false when there is nothing (more) to send now. */
+static bool odph_req_step(struct odph_qp *qp)
+{
+	struct odph_path path;
+	struct odph_swqe *s;
+	struct sk_buff *skb;
+	unsigned long tmo;
+	int err = 0;
+
+	spin_lock_bh(&qp->sq_lock);
+	if (qp->state != IB_QPS_RTS) {
+		spin_unlock_bh(&qp->sq_lock);
+		return false;
+	}
+	s = odph_req_next(qp);
+	if (!s || odph_req_blocked(qp, s)) {
+		spin_unlock_bh(&qp->sq_lock);
+		return false;
+	}
+	skb = odph_req_packet(qp, s, &err);
+	path = qp->ib.qp_type == IB_QPT_RC ? qp->path : s->path;
+	tmo = odph_req_timeout(qp);
+	if (skb && qp->ib.qp_type == IB_QPT_RC && tmo &&
+	    !timer_pending(&qp->retry_timer))
+		mod_timer(&qp->retry_timer, jiffies + tmo);
+	if (err) {
+		s->status = err == -EACCES ? IB_WC_LOC_PROT_ERR :
+					     IB_WC_LOC_LEN_ERR;
+		s->state = ODPH_SWQE_DONE;
+	}
+	spin_unlock_bh(&qp->sq_lock);
+
+	if (skb && odph_net_xmit(qp->dev, &path, skb))
+		odph_counter_inc(qp->dev, ODPH_CNT_XMIT_ERR);
+	if (err || qp->ib.qp_type != IB_QPT_RC)
+		odph_comp_retire(qp);
+	return true;
+}
+
+static void odph_req_run(struct odph_qp *qp)
+{
+	unsigned int budget = 256;
+
+	while (odph_req_step(qp)) {
+		if (!--budget) {
+			/* Let others run; the work item continues. */
+			queue_work(odph_wq, &qp->req_work);
+			return;
+		}
+	}
+}
+
+/**
+ * odph_req_kick - make the requester send what it can
+ *
+ * Runs it here unless it is already running (then that run loops once
+ * more); from softirq context it defers to the QP's work item.
+ */
+void odph_req_kick(struct odph_qp *qp)
+{
+	if (in_softirq() || in_hardirq()) {
+		queue_work(odph_wq, &qp->req_work);
+		return;
+	}
+	set_bit(ODPH_REQ_AGAIN, &qp->req_flags);
+	while (!test_and_set_bit_lock(ODPH_REQ_RUNNING, &qp->req_flags)) {
+		while (test_and_clear_bit(ODPH_REQ_AGAIN, &qp->req_flags))
+			odph_req_run(qp);
+		clear_bit_unlock(ODPH_REQ_RUNNING, &qp->req_flags);
+		smp_mb__after_atomic();
+		if (!test_bit(ODPH_REQ_AGAIN, &qp->req_flags))
+			break;
+	}
+}
+
+void odph_req_work(struct work_struct *work)
+{
+	odph_req_kick(container_of(work, struct odph_qp, req_work));
+}
+
+/* Complete every WQE not yet completed with IB_WC_WR_FLUSH_ERR. */
+void odph_req_flush(struct odph_qp *qp)
+{
+	u32 prod;
+
+	spin_lock_bh(&qp->sq_lock);
+	prod = odph_queue_user_prod(&qp->sq);
+	while (qp->sq_fetch != prod) {
+		odph_req_fetch(qp, qp->sq_fetch);
+		qp->sq_fetch = odph_queue_next(&qp->sq, qp->sq_fetch);
+	}
+	for (u32 i = qp->sq.kidx; i != qp->sq_fetch;
+	     i = odph_queue_next(&qp->sq, i)) {
+		struct odph_swqe *s = odph_swqe_at(qp, i);
+
+		if (s->state != ODPH_SWQE_DONE)
+			s->status = IB_WC_WR_FLUSH_ERR;
+		s->state = ODPH_SWQE_DONE;
+	}
+	qp->sq_cur = qp->sq_fetch;
+	spin_unlock_bh(&qp->sq_lock);
+	odph_comp_retire(qp);
+}

@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * odph responder: request packets to memory, receive completions, ACKs,
+ * READ responses and atomic ACKs.
+ *
+ * RC: a packet at the expected PSN is executed; a duplicate (older PSN) is
+ * acknowledged again, or its READ / atomic response replayed from the
+ * responder resources; a packet from the future draws one PSN sequence
+ * NAK per gap.  A SEND or WRITE_WITH_IMM with no receive WQE posted draws
+ * an RNR NAK and leaves the PSN where it was.  UD: qkey checked, GRH and
+ * payload scattered, no ACK.
+ *
+ * Replies are built under rq_lock into a list and sent after dropping it.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/slab.h>
+
+#include "odph.h"
+
+#define ODPH_MIN_RNR_TIMER	12	/* 0.64 ms, when the QP sets none */
+
+struct odph_resp_ctx {
+	struct odph_qp *qp;
+	struct odph_pkt *pkt;
+	struct sk_buff *skb;
+	struct sk_buff_head out;	/* replies to send after unlock */
+};
+
+/* ---- replies ---- */
+
+static void odph_resp_queue(struct odph_resp_ctx *c, struct sk_buff *skb)
+{
+	if (skb)
+		__skb_queue_tail(&c->out, skb);
+}
+
+static u32 odph_aeth(struct odph_qp *qp, u8 syn)
+{
+	return ((u32)syn << 24) | (qp->resp.msn & ODPH_QPN_MASK);
+}
+
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_ack(struct odph_resp_ctx *c, u8 syn, u32 psn)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt pkt;
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&qp->rq_lock);
+	skb = odph_pkt_new(qp, &qp->path, ODPH_RC_ACK, 0, psn,
+			   qp->attr.dest_qp_num, false, false, &pkt);
+	if (!skb)
+		return;
+	pkt.aeth->smsn = cpu_to_be32(odph_aeth(qp, syn));
+	odph_resp_queue(c, skb);
+}
+
+static void odph_resp_nak(struct odph_resp_ctx *c, u8 syn)
+{
+	odph_counter_inc(c->qp->dev, syn == ODPH_NAK_PSN_SEQ ?
+			 ODPH_CNT_SEQ_NAK_SENT : ODPH_CNT_ACCESS_NAK_SENT);
+	odph_resp_ack(c, syn, c->pkt->psn);
+}
+
+static void odph_resp_rnr(struct odph_resp_ctx *c)
+{
+	u8 t = c->qp->attr.min_rnr_timer ? : ODPH_MIN_RNR_TIMER;
+
+	odph_counter_inc(c->qp->dev, ODPH_CNT_RNR_NAK_SENT);
+	odph_resp_ack(c, ODPH_AETH_RNR_NAK | (t & 0x1f), c->pkt->psn);
+}
+
+/*
+ * READ responses for [first_psn + from, ...) of resource @res: every
+ * packet mtu bytes but the last, AETH on the first and the last.
+ */
+/* Caller must hold qp->rq_lock. */
+static int odph_resp_read_packets(struct odph_resp_ctx *c,
+				  struct odph_rd_res *res, u32 psn)
+{
+	struct odph_qp *qp = c->qp;
+	u32 off = ((psn - res->first_psn) & ODPH_PSN_MASK) * qp->mtu;
+	struct odph_mr *mr = NULL;
+	int ret = 0;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (res->length) {
+		mr = odph_mr_get(qp->dev, qp->ib.pd, res->rkey,
+				 IB_ACCESS_REMOTE_READ, res->va, res->length);
+		if (!mr)
+			return -EACCES;
+	}
+	do {
+		u32 n = min(res->length - off, qp->mtu);
+		bool first = off == 0, last = off + n >= res->length;
+		struct odph_pkt pkt;
+		struct sk_buff *skb;
+		u8 op;
+
+		op = first && last ? ODPH_RC_READ_RESPONSE_ONLY :
+		     first ? ODPH_RC_READ_RESPONSE_FIRST :
+		     last ? ODPH_RC_READ_RESPONSE_LAST :
+			    ODPH_RC_READ_RESPONSE_MIDDLE;
+		skb = odph_pkt_new(qp, &qp->path, op, n, psn,
+				   qp->attr.dest_qp_num, false, false, &pkt);
+		if (!skb) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (pkt.aeth)
+			pkt.aeth->smsn = cpu_to_be32(odph_aeth(qp, ODPH_AETH_ACK |
+							      ODPH_AETH_NO_CREDIT));
+		if (n)
+			odph_mr_copy(mr, res->va + off, pkt.payload, n, false);
+		odph_resp_queue(c, skb);
+		off += n;
+		psn = (psn + 1) & ODPH_PSN_MASK;
+	} while (off < res->length);
+	if (mr)
+		odph_mr_put(mr);
+	return ret;
+}
+
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_atomic_ack(struct odph_resp_ctx *c,
+				 struct odph_rd_res *res)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt pkt;
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&qp->rq_lock);
+	skb = odph_pkt_new(qp, &qp->path, ODPH_RC_ATOMIC_ACK, 0, res->first_psn,
+			   qp->attr.dest_qp_num, false, false, &pkt);
+	if (!skb)
+		return;
+	pkt.aeth->smsn = cpu_to_be32(odph_aeth(qp, ODPH_AETH_ACK |
+					      ODPH_AETH_NO_CREDIT));
+	pkt.atmack->orig = cpu_to_be64(res->atomic_orig);
+	odph_resp_queue(c, skb);
+}
+
+/* ---- receive WQEs ---- */
+
+/* Copy the next receive WQE, or return NULL.  Caller must hold rq_lock. */
+static struct odph_rwqe *odph_resp_take_rwqe(struct odph_qp *qp)
+{
+	struct odph_rwqe *r = qp->resp.rwqe;
+	struct rxe_recv_wqe *w;
+	u32 n, i;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (qp->resp.rwqe_valid)
+		return r;
+	if (qp->rq.kidx == odph_queue_user_prod(&qp->rq))
+		return NULL;
+	w = odph_queue_slot(&qp->rq, qp->rq.kidx);
+	n = READ_ONCE(w->dma.num_sge);
+	r->wr_id = READ_ONCE(w->wr_id);
+	r->num_sge = min(n, qp->rq_max_sge);
+	memcpy(r->sge, w->dma.sge, r->num_sge * sizeof(struct rxe_sge));
+	r->length = 0;
+	for (i = 0; i < r->num_sge; i++)
+		r->length += r->sge[i].length;
+	qp->resp.rwqe_valid = true;
+	qp->resp.recv_off = 0;
+	return r;
+}
+
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_complete_recv(struct odph_qp *qp, struct ib_wc *wc,
+				    bool solicited)
+{
+	lockdep_assert_held(&qp->rq_lock);
+	wc->wr_id = qp->resp.rwqe->wr_id;
+	wc->qp = &qp->ib;
+	wc->port_num = ODPH_PORT;
+	odph_cq_post(qp->rcq, wc, solicited);
+	qp->resp.rwqe_valid = false;
+	odph_queue_set_kidx(&qp->rq, odph_queue_next(&qp->rq, qp->rq.kidx),
+			    false);
+}
+
+static int odph_resp_scatter(struct odph_qp *qp, struct odph_rwqe *r, u32 off,
+			     const u8 *src, u32 len)
+{
+	u32 i;
+
+	if (off + len > r->length || off + len < off)
+		return -EMSGSIZE;
+	for (i = 0; i < r->num_sge && len; i++) {
+		struct rxe_sge *sge = &r->sge[i];
+		struct odph_mr *mr;
+		u32 n;
+
+		if (off >= sge->length) {
+			off -= sge->length;
+			continue;
+		}
+		n = min(len, sge->length - off);
+		mr = odph_mr_get(qp->dev, qp->ib.pd, sge->lkey,
+				 IB_ACCESS_LOCAL_WRITE, sge->addr + off, n);
+		if (!mr)
+			return -EACCES;
+		odph_mr_copy(mr, sge->addr + off, (void *)src, n, true);
+		odph_mr_put(mr);
+		src += n;
+		len -= n;
+		off = 0;
+	}
+	return 0;
+}
+
+/* ---- RC operations ---- */
+
+/* Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0. */
+static u8 odph_resp_send(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt *pkt = c->pkt;
+	struct odph_rwqe *r;
+	struct ib_wc wc = {};
+	int ret;
+
+	lockdep_assert_held(&qp->rq_lock);
+	r = odph_resp_take_rwqe(qp);
+	if (!r)
+		return ODPH_AETH_RNR_NAK;
+	ret = odph_resp_scatter(qp, r, qp->resp.recv_off, pkt->payload,
+				pkt->paylen);
+	if (ret) {
+		wc.status = ret == -EACCES ? IB_WC_LOC_PROT_ERR :
+					     IB_WC_LOC_LEN_ERR;
+		wc.opcode = IB_WC_RECV;
+		odph_resp_complete_recv(qp, &wc, false);
+		return ODPH_NAK_INVALID_REQ;
+	}
+	qp->resp.recv_off += pkt->paylen;
+	if (!(pkt->mask & ODPH_LAST))
+		return 0;
+
+	wc.opcode = IB_WC_RECV;
+	wc.byte_len = qp->resp.recv_off;
+	if (pkt->immdt) {
+		wc.wc_flags = IB_WC_WITH_IMM;
+		wc.ex.imm_data = pkt->immdt->imm;
+	}
+	odph_resp_complete_recv(qp, &wc, pkt->bth->flags & ODPH_BTH_SE);
+	return 0;
+}
+
+/* Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0. */
+static u8 odph_resp_write(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt *pkt = c->pkt;
+	struct ib_wc wc = {};
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (pkt->immdt && !odph_resp_take_rwqe(qp))
+		return ODPH_AETH_RNR_NAK;
+	if (pkt->reth) {
+		u32 len = be32_to_cpu(pkt->reth->len);
+
+		if (qp->resp.mr)
+			odph_mr_put(qp->resp.mr);
+		qp->resp.mr = NULL;
+		if (!(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_WRITE))
+			return ODPH_NAK_REM_ACCESS;
+		qp->resp.va = be64_to_cpu(pkt->reth->va);
+		qp->resp.resid = len;
+		qp->resp.write_len = len;
+		if (len) {
+			qp->resp.mr = odph_mr_get(qp->dev, qp->ib.pd,
+						  be32_to_cpu(pkt->reth->rkey),
+						  IB_ACCESS_REMOTE_WRITE,
+						  qp->resp.va, len);
+			if (!qp->resp.mr)
+				return ODPH_NAK_REM_ACCESS;
+		}
+	}
+	if (pkt->paylen > qp->resp.resid ||
+	    ((pkt->mask & ODPH_LAST) && pkt->paylen != qp->resp.resid) ||
+	    (!(pkt->mask & ODPH_LAST) && pkt->paylen != qp->mtu))
+		return ODPH_NAK_INVALID_REQ;
+	if (pkt->paylen)
+		odph_mr_copy(qp->resp.mr, qp->resp.va, pkt->payload,
+			     pkt->paylen, true);
+	qp->resp.va += pkt->paylen;
+	qp->resp.resid -= pkt->paylen;
+	if (!(pkt->mask & ODPH_LAST))
+		return 0;
+
+	if (qp->resp.mr)
+		odph_mr_put(qp->resp.mr);
+	qp->resp.mr = NULL;
+	if (pkt->immdt) {
+		wc.opcode = IB_WC_RECV_RDMA_WITH_IMM;
+		wc.wc_flags = IB_WC_WITH_IMM;
+		wc.ex.imm_data = pkt->immdt->imm;
+		wc.byte_len = qp->resp.write_len;
+		odph_resp_complete_recv(qp, &wc, pkt->bth->flags & ODPH_BTH_SE);
+	}
+	return 0;
+}
+
+/* Caller must hold qp->rq_lock. */
+static struct odph_rd_res *odph_resp_new_res(struct odph_qp *qp)
+{
+	u32 n = max_t(u32, qp->attr.max_dest_rd_atomic, 1);
+	struct odph_rd_res *res;
+
+	lockdep_assert_held(&qp->rq_lock);
+	res = &qp->resp.res[qp->resp.res_head % n];
+	qp->resp.res_head++;
+	memset(res, 0, sizeof(*res));
+	return res;
+}
+
+/* Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0. */
+static u8 odph_resp_read(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt *pkt = c->pkt;
+	struct odph_rd_res *res;
+	u32 len = be32_to_cpu(pkt->reth->len);
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (!(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_READ))
+		return ODPH_NAK_REM_ACCESS;
+	if (len > ODPH_MAX_MSG_SIZE)
+		return ODPH_NAK_INVALID_REQ;
+	res = odph_resp_new_res(qp);
+	res->opcode = pkt->opcode;
+	res->va = be64_to_cpu(pkt->reth->va);
+	res->rkey = be32_to_cpu(pkt->reth->rkey);
+	res->length = len;
+	res->first_psn = pkt->psn;
+	res->last_psn = (pkt->psn + (len ? DIV_ROUND_UP(len, qp->mtu) : 1) - 1) &
+			ODPH_PSN_MASK;
+	if (odph_resp_read_packets(c, res, pkt->psn)) {
+		res->opcode = 0;
+		return ODPH_NAK_REM_ACCESS;
+	}
+	return 0;
+}
+
+/* Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0. */
+static u8 odph_resp_atomic(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt *pkt = c->pkt;
+	u64 va = be64_to_cpu(pkt->atmeth->va);
+	struct odph_rd_res *res;
+	struct odph_mr *mr;
+	u64 orig;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (!(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_ATOMIC))
+		return ODPH_NAK_REM_ACCESS;
+	if (!IS_ALIGNED(va, sizeof(u64)))
+		return ODPH_NAK_INVALID_REQ;
+	mr = odph_mr_get(qp->dev, qp->ib.pd, be32_to_cpu(pkt->atmeth->rkey),
+			 IB_ACCESS_REMOTE_ATOMIC, va, sizeof(u64));
+	if (!mr)
+		return ODPH_NAK_REM_ACCESS;
+	odph_mr_atomic(mr, va, pkt->opcode, be64_to_cpu(pkt->atmeth->swap_add),
+		       be64_to_cpu(pkt->atmeth->compare), &orig);
+	odph_mr_put(mr);
+
+	res = odph_resp_new_res(qp);
+	res->opcode = pkt->opcode;
+	res->first_psn = pkt->psn;
+	res->last_psn = pkt->psn;
+	res->atomic_orig = orig;
+	odph_resp_atomic_ack(c, res);
+	return 0;
+}
+
+/* The opcode must continue (or not) the message in progress. */
+/* Caller must hold qp->rq_lock. */
+static bool odph_resp_in_sequence(struct odph_qp *qp, struct odph_pkt *pkt)
+{
+	bool mid = qp->resp.in_msg, cont = !(pkt->mask & ODPH_FIRST);
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (!(pkt->mask & (ODPH_SEND | ODPH_WRITE)))
+		return !mid;
+	if (mid != cont)
+		return false;
+	return !mid || (pkt->mask & (ODPH_SEND | ODPH_WRITE)) ==
+		       qp->resp.msg_kind;
+}
+
+/* Caller must hold qp->rq_lock. */
+static u8 odph_resp_execute(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt *pkt = c->pkt;
+	u8 syn;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (!odph_resp_in_sequence(qp, pkt))
+		return ODPH_NAK_INVALID_REQ;
+	if (pkt->mask & ODPH_SEND)
+		syn = odph_resp_send(c);
+	else if (pkt->mask & ODPH_WRITE)
+		syn = odph_resp_write(c);
+	else if (pkt->mask & ODPH_READ)
+		syn = odph_resp_read(c);
+	else
+		syn = odph_resp_atomic(c);
+	if (syn)
+		return syn;
+
+	if (pkt->mask & (ODPH_SEND | ODPH_WRITE)) {
+		qp->resp.in_msg = !(pkt->mask & ODPH_LAST);
+		qp->resp.msg_kind = pkt->mask & (ODPH_SEND | ODPH_WRITE);
+	}
+	if (pkt->mask & (ODPH_LAST | ODPH_READ | ODPH_ATOMIC))
+		qp->resp.msn++;
+	if (pkt->mask & ODPH_READ)
+		qp->resp.psn = (qp->resp.res[(qp->resp.res_head - 1) %
+			max_t(u32, qp->attr.max_dest_rd_atomic, 1)].last_psn + 1) &
+			ODPH_PSN_MASK;
+	else
+		qp->resp.psn = (pkt->psn + 1) & ODPH_PSN_MASK;
+	if (odph_bth_ackreq(pkt->bth) &&
+	    !(pkt->mask & (ODPH_READ | ODPH_ATOMIC)))
+		odph_resp_ack(c, ODPH_AETH_ACK | ODPH_AETH_NO_CREDIT, pkt->psn);
+	return 0;
+}
+
+/* An older PSN: acknowledge again or replay the response. */
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_duplicate(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt *pkt = c->pkt;
+	u32 n = max_t(u32, qp->attr.max_dest_rd_atomic, 1), i;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (!(pkt->mask & (ODPH_READ | ODPH_ATOMIC))) {
+		odph_resp_ack(c, ODPH_AETH_ACK | ODPH_AETH_NO_CREDIT,
+			      (qp->resp.psn - 1) & ODPH_PSN_MASK);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct odph_rd_res *res = &qp->resp.res[i];
+
+		if (res->opcode != pkt->opcode ||
+		    odph_psn_cmp(pkt->psn, res->first_psn) < 0 ||
+		    odph_psn_cmp(pkt->psn, res->last_psn) > 0)
+			continue;
+		if (pkt->mask & ODPH_ATOMIC)
+			odph_resp_atomic_ack(c, res);
+		else
+			odph_resp_read_packets(c, res, pkt->psn);
+		return;
+	}
+}
+
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_rc(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	int d = odph_psn_cmp(c->pkt->psn, qp->resp.psn);
+	u8 syn;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (d < 0) {
+		odph_resp_duplicate(c);
+		return;
+	}
+	if (d > 0) {
+		odph_counter_inc(qp->dev, ODPH_CNT_DROP_PSN);
+		if (!qp->resp.nak_sent) {
+			qp->resp.nak_sent = true;
+			odph_resp_ack(c, ODPH_NAK_PSN_SEQ, qp->resp.psn);
+			odph_counter_inc(qp->dev, ODPH_CNT_SEQ_NAK_SENT);
+		}
+		return;
+	}
+	qp->resp.nak_sent = false;
+	syn = odph_resp_execute(c);
+	if (syn == ODPH_AETH_RNR_NAK)
+		odph_resp_rnr(c);
+	else if (syn) {
+		odph_resp_nak(c, syn);
+		qp->resp.fatal = true;	/* the QP goes to the error state */
+	}
+}
+
+/* ---- UD ---- */
+
+/* The 40-byte GRH slot of a UD receive: an IPv6 header, or an IPv4 header
+ * in its last 20 bytes, rebuilt from what the wire layer recorded. */
+static void odph_resp_grh(struct sk_buff *skb, u8 *grh)
+{
+	struct odph_rx_info *rx = odph_rx_cb(skb);
+
+	memset(grh, 0, 40);
+	if (rx->family == AF_INET) {
+		struct iphdr *ip = (struct iphdr *)(grh + 20);
+
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tos = rx->traffic_class;
+		ip->ttl = rx->hop_limit;
+		ip->protocol = IPPROTO_UDP;
+		ip->saddr = rx->saddr.s6_addr32[3];
+		ip->daddr = rx->daddr.s6_addr32[3];
+	} else {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)grh;
+
+		ip6->version = 6;
+		ip6_flow_hdr(ip6, rx->traffic_class, cpu_to_be32(rx->flow_label));
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = rx->hop_limit;
+		ip6->saddr = rx->saddr;
+		ip6->daddr = rx->daddr;
+	}
+}
+
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_ud(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt *pkt = c->pkt;
+	struct ib_wc wc = {};
+	struct odph_rwqe *r;
+	u8 grh[40];
+	int ret;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (be32_to_cpu(pkt->deth->qkey) != qp->attr.qkey) {
+		odph_counter_inc(qp->dev, ODPH_CNT_DROP_OTHER);
+		return;
+	}
+	r = odph_resp_take_rwqe(qp);
+	if (!r) {
+		odph_counter_inc(qp->dev, ODPH_CNT_DROP_OTHER);
+		return;
+	}
+	odph_resp_grh(c->skb, grh);
+	ret = odph_resp_scatter(qp, r, 0, grh, sizeof(grh));
+	if (!ret)
+		ret = odph_resp_scatter(qp, r, sizeof(grh), pkt->payload,
+					pkt->paylen);
+	wc.status = !ret ? IB_WC_SUCCESS : ret == -EACCES ?
+		    IB_WC_LOC_PROT_ERR : IB_WC_LOC_LEN_ERR;
+	wc.opcode = IB_WC_RECV;
+	wc.byte_len = sizeof(grh) + pkt->paylen;
+	wc.src_qp = be32_to_cpu(pkt->deth->sqp) & ODPH_QPN_MASK;
+	wc.wc_flags = IB_WC_GRH | IB_WC_WITH_NETWORK_HDR_TYPE;
+	wc.network_hdr_type = odph_rx_cb(c->skb)->family == AF_INET ?
+			      RDMA_NETWORK_IPV4 : RDMA_NETWORK_IPV6;
+	if (pkt->immdt) {
+		wc.wc_flags |= IB_WC_WITH_IMM;
+		wc.ex.imm_data = pkt->immdt->imm;
+	}
+	odph_resp_complete_recv(qp, &wc, pkt->bth->flags & ODPH_BTH_SE);
+}
+
+/**
+ * odph_resp_rcv - a request packet for @qp's receive side
+ */
+void odph_resp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
+{
+	struct odph_pkt pkt;
+	struct odph_resp_ctx c = { .qp = qp, .pkt = &pkt, .skb = skb };
+	struct sk_buff *out;
+	bool fatal;
+
+	odph_pkt_parse(skb, &pkt);
+	__skb_queue_head_init(&c.out);
+
+	spin_lock_bh(&qp->rq_lock);
+	if (qp->state == IB_QPS_RTR || qp->state == IB_QPS_RTS ||
+	    qp->state == IB_QPS_SQD) {
+		if (qp->ib.qp_type == IB_QPT_RC)
+			odph_resp_rc(&c);
+		else
+			odph_resp_ud(&c);
+	}
+	fatal = qp->resp.fatal;
+	spin_unlock_bh(&qp->rq_lock);
+
+	while ((out = __skb_dequeue(&c.out)))
+		if (odph_net_xmit(qp->dev, &qp->path, out))
+			odph_counter_inc(qp->dev, ODPH_CNT_XMIT_ERR);
+	consume_skb(skb);
+	if (fatal && qp->state != IB_QPS_ERR)
+		odph_qp_error(qp);
+}
+
+/* Complete every posted receive WQE with IB_WC_WR_FLUSH_ERR. */
+void odph_resp_flush(struct odph_qp *qp)
+{
+	struct ib_wc wc = { .status = IB_WC_WR_FLUSH_ERR, .opcode = IB_WC_RECV };
+
+	if (qp->srq)
+		return;
+	spin_lock_bh(&qp->rq_lock);
+	if (qp->resp.mr)
+		odph_mr_put(qp->resp.mr);
+	qp->resp.mr = NULL;
+	while (odph_resp_take_rwqe(qp))
+		odph_resp_complete_recv(qp, &wc, false);
+	spin_unlock_bh(&qp->rq_lock);
+}
