@@ -164,6 +164,7 @@ struct odph_mr {
 	u64 length;
 	struct ib_umem *umem;
 	struct page **pages;		/* ODPH_MR_USER: one per page */
+	struct odp_mirror *mirror;	/* ODPH_MR_ODP */
 	unsigned int page_offset;	/* of iova in pages[0] */
 	unsigned long npages;
 	refcount_t ref;			/* lookups in flight */
@@ -175,6 +176,15 @@ static inline struct odph_mr *to_odph_mr(struct ib_mr *mr)
 {
 	return container_of(mr, struct odph_mr, ib);
 }
+
+/* A page an engine found unmapped, to fault where sleeping is allowed. */
+struct odph_fault {
+	u32 key;
+	u64 va;
+	u32 len;
+	bool write;
+	bool pending;
+};
 
 /* A send WQE, copied out of the user ring and validated once. */
 struct odph_swqe {
@@ -190,6 +200,7 @@ struct odph_swqe {
 	int status;			/* IB_WC_* once completed */
 	u8 state;			/* enum odph_swqe_state */
 	u8 inline_data;
+	u8 prefaulted;			/* READ/atomic targets faulted */
 	struct odph_path path;		/* UD: from the AH */
 	u32 remote_qpn, remote_qkey;
 	struct rxe_sge sge[];		/* or inline bytes */
@@ -242,7 +253,9 @@ struct odph_qp {
 	struct work_struct req_work;
 	unsigned long req_flags;	/* odph_req.c: RUNNING, AGAIN */
 	u32 retry_cnt, rnr_retry_cnt;
-	u32 comp_psn;			/* next read response PSN expected */
+	struct odph_fault req_fault;	/* requester side, under sq_lock */
+	struct odph_fault resp_fault;	/* responder side, under rq_lock */
+	struct work_struct fault_work;	/* resolves resp_fault */
 	bool sq_draining;
 
 	/* receive queue and responder */
@@ -329,6 +342,23 @@ struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 			       u64 iova, int access, struct ib_udata *udata);
 int odph_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 
+/* odph_odp.c */
+struct odp_counters;
+int odph_odp_reg(struct odph_mr *mr, u64 start, u64 length, u64 iova);
+void odph_odp_dereg(struct odph_mr *mr);
+int odph_odp_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr);
+int odph_odp_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
+		    u64 compare, u64 *orig, spinlock_t *lock);
+int odph_odp_fault(struct odph_mr *mr, u64 va, u32 len, bool write);
+int odph_odp_prefetch(struct odph_mr *mr, u64 va, u32 len, bool write,
+		      bool no_fault);
+int odph_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice,
+		   u32 flags, struct ib_sge *sg_list, u32 num_sge,
+		   struct uverbs_attr_bundle *attrs);
+int odph_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
+int odph_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
+int odph_fault_key(struct odph_qp *qp, u32 key, u64 va, u32 len, bool write);
+
 /* odph_qp.c */
 int odph_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		   struct ib_udata *udata);
@@ -359,12 +389,26 @@ int odph_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc);
 int odph_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
 int odph_cq_post(struct odph_cq *cq, const struct ib_wc *wc, bool solicited);
 
+/* odph_srq.c */
+int odph_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
+		    struct ib_udata *udata);
+int odph_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
+		    enum ib_srq_attr_mask mask, struct ib_udata *udata);
+int odph_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr);
+int odph_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata);
+int odph_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
+		       const struct ib_recv_wr **bad);
+bool odph_ring_take_rwqe(struct odph_queue *q, u32 max_sge,
+			 struct odph_rwqe *r);
+bool odph_srq_take_rwqe(struct odph_srq *srq, struct odph_rwqe *r);
+
 /* odph_req.c, odph_resp.c, odph_comp.c */
 void odph_req_kick(struct odph_qp *qp);
 void odph_req_work(struct work_struct *work);
 void odph_req_flush(struct odph_qp *qp);
 void odph_resp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode);
 void odph_resp_flush(struct odph_qp *qp);
+void odph_resp_fault_work(struct work_struct *work);
 void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode);
 void odph_comp_retire(struct odph_qp *qp);
 struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot);

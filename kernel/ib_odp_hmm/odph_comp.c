@@ -172,12 +172,18 @@ static bool odph_comp_ack(struct odph_qp *qp, u32 psn)
 	return progress;
 }
 
-/* Scatter response data into the WQE's local buffers at @off. */
+/*
+ * Scatter response data into the WQE's local buffers at @off.  -EAGAIN:
+ * an ODP page went away since the prefault (noted in qp->req_fault).
+ */
+/* Caller must hold qp->sq_lock. */
 static int odph_comp_scatter(struct odph_qp *qp, struct odph_swqe *s, u32 off,
 			     u8 *src, u32 len)
 {
 	u32 i;
+	int ret;
 
+	lockdep_assert_held(&qp->sq_lock);
 	for (i = 0; i < s->num_sge && len; i++) {
 		struct rxe_sge *sge = &s->sge[i];
 		struct odph_mr *mr;
@@ -192,8 +198,15 @@ static int odph_comp_scatter(struct odph_qp *qp, struct odph_swqe *s, u32 off,
 				 IB_ACCESS_LOCAL_WRITE, sge->addr + off, n);
 		if (!mr)
 			return -EACCES;
-		odph_mr_copy(mr, sge->addr + off, src, n, true);
+		ret = odph_mr_copy(mr, sge->addr + off, src, n, true);
 		odph_mr_put(mr);
+		if (ret == -EAGAIN)
+			qp->req_fault = (struct odph_fault){
+				.key = sge->lkey, .va = sge->addr + off,
+				.len = n, .write = true, .pending = true,
+			};
+		if (ret)
+			return ret;
 		src += n;
 		len -= n;
 		off = 0;
@@ -221,7 +234,14 @@ static bool odph_comp_read_resp(struct odph_qp *qp, struct odph_pkt *pkt)
 		odph_comp_done(qp, s, IB_WC_BAD_RESP_ERR);
 		return true;
 	}
-	if (odph_comp_scatter(qp, s, s->acked, pkt->payload, pkt->paylen)) {
+	switch (odph_comp_scatter(qp, s, s->acked, pkt->payload, pkt->paylen)) {
+	case 0:
+		break;
+	case -EAGAIN:
+		/* Fault, then ask again for the rest of the READ. */
+		odph_comp_rewind(qp, expect);
+		return true;
+	default:
 		odph_comp_done(qp, s, IB_WC_LOC_PROT_ERR);
 		return true;
 	}
@@ -243,9 +263,17 @@ static bool odph_comp_atomic_ack(struct odph_qp *qp, struct odph_pkt *pkt)
 	    s->state != ODPH_SWQE_SENT || s->first_psn != pkt->psn)
 		return false;
 	orig = be64_to_cpu(pkt->atmack->orig);
-	odph_comp_done(qp, s, odph_comp_scatter(qp, s, 0, (u8 *)&orig,
-						sizeof(orig)) ?
-			      IB_WC_LOC_PROT_ERR : IB_WC_SUCCESS);
+	switch (odph_comp_scatter(qp, s, 0, (u8 *)&orig, sizeof(orig))) {
+	case 0:
+		odph_comp_done(qp, s, IB_WC_SUCCESS);
+		break;
+	case -EAGAIN:
+		/* The atomic ran; its result is lost: fail, don't rerun it. */
+		qp->req_fault.pending = false;
+		fallthrough;
+	default:
+		odph_comp_done(qp, s, IB_WC_LOC_PROT_ERR);
+	}
 	return true;
 }
 

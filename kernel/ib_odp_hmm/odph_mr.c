@@ -88,19 +88,25 @@ struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 	struct odph_mr *mr;
 	int ret;
 
-	if (access & IB_ACCESS_ON_DEMAND)
-		return ERR_PTR(-EOPNOTSUPP);	/* ODP MRs: next step */
-	if (!length || length > ODPH_MAX_MR_SIZE ||
-	    offset_in_page(start) != offset_in_page(iova))
+	bool implicit = (access & IB_ACCESS_ON_DEMAND) && !start &&
+			length == U64_MAX;
+
+	if (!implicit && (!length || length > ODPH_MAX_MR_SIZE ||
+			  offset_in_page(start) != offset_in_page(iova)))
 		return ERR_PTR(-EINVAL);
 	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
-	mr->kind = ODPH_MR_USER;
 	mr->access = access;
 	mr->iova = iova;
 	mr->length = length;
-	ret = odph_mr_pin(mr, pd->device, start, length, access);
+	if (access & IB_ACCESS_ON_DEMAND) {
+		mr->kind = ODPH_MR_ODP;
+		ret = odph_odp_reg(mr, start, length, iova);
+	} else {
+		mr->kind = ODPH_MR_USER;
+		ret = odph_mr_pin(mr, pd->device, start, length, access);
+	}
 	if (ret)
 		goto err_free_mr;
 	ret = odph_mr_publish(to_odph_dev(pd->device), mr);
@@ -111,8 +117,12 @@ struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 	return &mr->ib;
 
 err_unpin:
-	kvfree(mr->pages);
-	ib_umem_release(mr->umem);
+	if (mr->kind == ODPH_MR_ODP) {
+		odph_odp_dereg(mr);
+	} else {
+		kvfree(mr->pages);
+		ib_umem_release(mr->umem);
+	}
 err_free_mr:
 	kfree(mr);
 	return ERR_PTR(ret);
@@ -126,6 +136,8 @@ int odph_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	if (mr->kind == ODPH_MR_USER) {
 		kvfree(mr->pages);
 		ib_umem_release(mr->umem);
+	} else if (mr->kind == ODPH_MR_ODP) {
+		odph_odp_dereg(mr);
 	}
 	kfree_rcu(mr, rcu);
 	return 0;
@@ -171,6 +183,25 @@ void odph_mr_put(struct odph_mr *mr)
 		complete(&mr->released);
 }
 
+/**
+ * odph_fault_key - fault [@va, @va + @len) of the MR of @key for @qp
+ *
+ * Sleeps.  A non-ODP MR needs nothing.  Returns 0, -EACCES for a key that
+ * is not @qp's, or the mirror core's fault error.
+ */
+int odph_fault_key(struct odph_qp *qp, u32 key, u64 va, u32 len, bool write)
+{
+	struct odph_mr *mr = odph_mr_get(qp->dev, qp->ib.pd, key, 0, va, len);
+	int ret = 0;
+
+	if (!mr)
+		return -EACCES;
+	if (mr->kind == ODPH_MR_ODP)
+		ret = odph_odp_fault(mr, va, len, write);
+	odph_mr_put(mr);
+	return ret;
+}
+
 /* The page and offset of @va in a pinned MR. */
 static struct page *odph_mr_page(struct odph_mr *mr, u64 va, u32 *off)
 {
@@ -184,10 +215,13 @@ static struct page *odph_mr_page(struct odph_mr *mr, u64 va, u32 *off)
  * odph_mr_copy - copy @len bytes between @buf and the MR at @va
  * @to_mr: true to write the MR
  *
- * The caller checked bounds and permission with odph_mr_get().
+ * The caller checked bounds and permission with odph_mr_get().  Never
+ * sleeps: returns -EAGAIN when an ODP page must be faulted first.
  */
 int odph_mr_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr)
 {
+	if (mr->kind == ODPH_MR_ODP)
+		return odph_odp_copy(mr, va, buf, len, to_mr);
 	while (len) {
 		struct page *page;
 		u32 off, n;
@@ -232,6 +266,9 @@ int odph_mr_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
 	u32 off;
 	void *map;
 
+	if (mr->kind == ODPH_MR_ODP)
+		return odph_odp_atomic(mr, va, opcode, swap_add, compare, orig,
+				       &odph_atomic_lock);
 	if (mr->kind == ODPH_MR_DMA) {
 		map = NULL;
 		p = (u64 *)(uintptr_t)va;
@@ -241,7 +278,7 @@ int odph_mr_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
 		p = map + off;
 	}
 
-	spin_lock_bh(&odph_atomic_lock);
+	spin_lock(&odph_atomic_lock);
 	val = READ_ONCE(*p);
 	*orig = val;
 	if (opcode == ODPH_RC_CMP_SWAP) {
@@ -250,7 +287,7 @@ int odph_mr_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
 	} else {
 		WRITE_ONCE(*p, val + swap_add);
 	}
-	spin_unlock_bh(&odph_atomic_lock);
+	spin_unlock(&odph_atomic_lock);
 
 	if (map)
 		kunmap_local(map);

@@ -165,6 +165,7 @@ static void odph_qp_init_state(struct odph_qp *qp, struct ib_qp_init_attr *init)
 	timer_setup(&qp->retry_timer, odph_comp_retry_timer, 0);
 	timer_setup(&qp->rnr_timer, odph_comp_rnr_timer, 0);
 	INIT_WORK(&qp->req_work, odph_req_work);
+	INIT_WORK(&qp->fault_work, odph_resp_fault_work);
 }
 
 int odph_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
@@ -393,6 +394,7 @@ int odph_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	del_timer_sync(&qp->retry_timer);
 	del_timer_sync(&qp->rnr_timer);
 	cancel_work_sync(&qp->req_work);
+	cancel_work_sync(&qp->fault_work);
 	odph_qp_fini_queues(qp);
 	kfree(qp->resp.rwqe);
 	kfree(qp->resp.res);

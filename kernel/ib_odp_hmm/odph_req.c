@@ -123,6 +123,7 @@ static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 	s->num_sge = 0;
 	s->sent = 0;
 	s->acked = 0;
+	s->prefaulted = 0;
 	s->status = IB_WC_SUCCESS;
 	s->state = ODPH_SWQE_PENDING;
 
@@ -143,11 +144,28 @@ static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 
 /* ---- building packets ---- */
 
-/* Gather @len payload bytes at offset @off of the WQE's local buffers. */
+/* Remember a page to fault before the next try.  Caller holds sq_lock. */
+static void odph_req_note_fault(struct odph_qp *qp, u32 key, u64 va, u32 len,
+				bool write)
+{
+	lockdep_assert_held(&qp->sq_lock);
+	qp->req_fault = (struct odph_fault){
+		.key = key, .va = va, .len = len, .write = write,
+		.pending = true,
+	};
+}
+
+/*
+ * Gather @len payload bytes at offset @off of the WQE's local buffers.
+ * -EAGAIN: an ODP page must be faulted first (noted in qp->req_fault).
+ */
+/* Caller must hold qp->sq_lock. */
 static int odph_req_gather(struct odph_qp *qp, struct odph_swqe *s, u32 off,
 			   u8 *dst, u32 len)
 {
 	u32 i;
+
+	int ret;
 
 	if (s->inline_data) {
 		memcpy(dst, (u8 *)s->sge + off, len);
@@ -167,8 +185,13 @@ static int odph_req_gather(struct odph_qp *qp, struct odph_swqe *s, u32 off,
 				 sge->addr + off, n);
 		if (!mr)
 			return -EACCES;
-		odph_mr_copy(mr, sge->addr + off, dst, n, false);
+		ret = odph_mr_copy(mr, sge->addr + off, dst, n, false);
 		odph_mr_put(mr);
+		if (ret == -EAGAIN)
+			odph_req_note_fault(qp, sge->lkey, sge->addr + off, n,
+					    false);
+		if (ret)
+			return ret;
 		dst += n;
 		len -= n;
 		off = 0;
@@ -337,6 +360,61 @@ static unsigned long odph_req_timeout(struct odph_qp *qp)
 	return us ? max(usecs_to_jiffies(us), msecs_to_jiffies(10)) : 0;
 }
 
+/*
+ * A READ or atomic writes its local buffers when the response comes, in
+ * softirq, where nothing can be faulted: fault them for write first.
+ */
+static int odph_req_prefault(struct odph_qp *qp, struct odph_swqe *s)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < s->num_sge; i++) {
+		ret = odph_fault_key(qp, s->sge[i].lkey, s->sge[i].addr,
+				     s->sge[i].length, true);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool odph_needs_prefault(struct odph_swqe *s)
+{
+	return !s->prefaulted && !s->inline_data &&
+	       (s->opcode == IB_WR_RDMA_READ ||
+		s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+		s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD);
+}
+
+/*
+ * Resolve a pending fault or prefault; called with sq_lock held, returns
+ * with it dropped.  A failure fails the WQE @s (NULL: the oldest).
+ */
+static void odph_req_fault(struct odph_qp *qp, struct odph_swqe *s)
+	__releases(&qp->sq_lock)
+{
+	struct odph_fault f = qp->req_fault;
+	int ret;
+
+	qp->req_fault.pending = false;
+	if (s)
+		s->prefaulted = 1;
+	spin_unlock_bh(&qp->sq_lock);
+
+	ret = f.pending ? odph_fault_key(qp, f.key, f.va, f.len, f.write) :
+			  odph_req_prefault(qp, s);
+	if (!ret)
+		return;
+	spin_lock_bh(&qp->sq_lock);
+	s = s ? s : odph_swqe_at(qp, qp->sq.kidx);
+	if (s->state != ODPH_SWQE_DONE && s->state != ODPH_SWQE_EMPTY) {
+		s->status = IB_WC_LOC_PROT_ERR;
+		s->state = ODPH_SWQE_DONE;
+	}
+	spin_unlock_bh(&qp->sq_lock);
+	odph_comp_retire(qp);
+}
+
 /* One packet, or false when there is nothing (more) to send now. */
 static bool odph_req_step(struct odph_qp *qp)
 {
@@ -351,12 +429,24 @@ static bool odph_req_step(struct odph_qp *qp)
 		spin_unlock_bh(&qp->sq_lock);
 		return false;
 	}
+	if (qp->req_fault.pending) {
+		odph_req_fault(qp, NULL);
+		return true;
+	}
 	s = odph_req_next(qp);
 	if (!s || odph_req_blocked(qp, s)) {
 		spin_unlock_bh(&qp->sq_lock);
 		return false;
 	}
+	if (odph_needs_prefault(s)) {
+		odph_req_fault(qp, s);
+		return true;
+	}
 	skb = odph_req_packet(qp, s, &err);
+	if (err == -EAGAIN) {
+		odph_req_fault(qp, NULL);
+		return true;
+	}
 	path = qp->ib.qp_type == IB_QPT_RC ? qp->path : s->path;
 	tmo = odph_req_timeout(qp);
 	if (skb && qp->ib.qp_type == IB_QPT_RC && tmo &&

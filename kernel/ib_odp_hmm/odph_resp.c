@@ -27,6 +27,38 @@ struct odph_resp_ctx {
 	struct sk_buff_head out;	/* replies to send after unlock */
 };
 
+/* ---- ODP misses ---- */
+
+/* Remember an unmapped ODP page; the RNR path queues its fault. */
+/* Caller must hold qp->rq_lock. */
+static int odph_resp_miss(struct odph_qp *qp, u32 key, u64 va, u32 len,
+			  bool write)
+{
+	lockdep_assert_held(&qp->rq_lock);
+	if (!qp->resp_fault.pending)
+		qp->resp_fault = (struct odph_fault){
+			.key = key, .va = va, .len = len, .write = write,
+			.pending = true,
+		};
+	return -EAGAIN;
+}
+
+/* Fault what the responder missed; the peer retries after its RNR wait. */
+void odph_resp_fault_work(struct work_struct *work)
+{
+	struct odph_qp *qp = container_of(work, struct odph_qp, fault_work);
+	struct odph_fault f;
+
+	spin_lock_bh(&qp->rq_lock);
+	f = qp->resp_fault;
+	spin_unlock_bh(&qp->rq_lock);
+	if (f.pending)
+		odph_fault_key(qp, f.key, f.va, f.len, f.write);
+	spin_lock_bh(&qp->rq_lock);
+	qp->resp_fault.pending = false;
+	spin_unlock_bh(&qp->rq_lock);
+}
+
 /* ---- replies ---- */
 
 static void odph_resp_queue(struct odph_resp_ctx *c, struct sk_buff *skb)
@@ -63,12 +95,17 @@ static void odph_resp_nak(struct odph_resp_ctx *c, u8 syn)
 	odph_resp_ack(c, syn, c->pkt->psn);
 }
 
+/* Caller must hold qp->rq_lock. */
 static void odph_resp_rnr(struct odph_resp_ctx *c)
 {
-	u8 t = c->qp->attr.min_rnr_timer ? : ODPH_MIN_RNR_TIMER;
+	struct odph_qp *qp = c->qp;
+	u8 t = qp->attr.min_rnr_timer ? : ODPH_MIN_RNR_TIMER;
 
-	odph_counter_inc(c->qp->dev, ODPH_CNT_RNR_NAK_SENT);
+	lockdep_assert_held(&qp->rq_lock);
+	odph_counter_inc(qp->dev, ODPH_CNT_RNR_NAK_SENT);
 	odph_resp_ack(c, ODPH_AETH_RNR_NAK | (t & 0x1f), c->pkt->psn);
+	if (qp->resp_fault.pending)
+		queue_work(odph_wq, &qp->fault_work);
 }
 
 /*
@@ -82,8 +119,10 @@ static int odph_resp_read_packets(struct odph_resp_ctx *c,
 	struct odph_qp *qp = c->qp;
 	u32 off = ((psn - res->first_psn) & ODPH_PSN_MASK) * qp->mtu;
 	struct odph_mr *mr = NULL;
+	struct sk_buff_head pkts;
 	int ret = 0;
 
+	__skb_queue_head_init(&pkts);
 	lockdep_assert_held(&qp->rq_lock);
 	if (res->length) {
 		mr = odph_mr_get(qp->dev, qp->ib.pd, res->rkey,
@@ -111,14 +150,24 @@ static int odph_resp_read_packets(struct odph_resp_ctx *c,
 		if (pkt.aeth)
 			pkt.aeth->smsn = cpu_to_be32(odph_aeth(qp, ODPH_AETH_ACK |
 							      ODPH_AETH_NO_CREDIT));
+		__skb_queue_tail(&pkts, skb);
 		if (n)
-			odph_mr_copy(mr, res->va + off, pkt.payload, n, false);
-		odph_resp_queue(c, skb);
+			ret = odph_mr_copy(mr, res->va + off, pkt.payload, n,
+					   false);
+		if (ret == -EAGAIN)
+			odph_resp_miss(qp, res->rkey, res->va + off,
+				       res->length - off, false);
+		if (ret)
+			break;
 		off += n;
 		psn = (psn + 1) & ODPH_PSN_MASK;
 	} while (off < res->length);
 	if (mr)
 		odph_mr_put(mr);
+	if (ret)
+		__skb_queue_purge(&pkts);	/* all or nothing */
+	else
+		skb_queue_splice_tail(&pkts, &c->out);
 	return ret;
 }
 
@@ -143,26 +192,22 @@ static void odph_resp_atomic_ack(struct odph_resp_ctx *c,
 
 /* ---- receive WQEs ---- */
 
-/* Copy the next receive WQE, or return NULL.  Caller must hold rq_lock. */
+/*
+ * The receive WQE being filled, taking the next one from the RQ or SRQ if
+ * there is none; NULL when none is posted.  Caller must hold qp->rq_lock.
+ */
 static struct odph_rwqe *odph_resp_take_rwqe(struct odph_qp *qp)
 {
 	struct odph_rwqe *r = qp->resp.rwqe;
-	struct rxe_recv_wqe *w;
-	u32 n, i;
+	bool ok;
 
 	lockdep_assert_held(&qp->rq_lock);
 	if (qp->resp.rwqe_valid)
 		return r;
-	if (qp->rq.kidx == odph_queue_user_prod(&qp->rq))
+	ok = qp->srq ? odph_srq_take_rwqe(qp->srq, r) :
+		       odph_ring_take_rwqe(&qp->rq, qp->rq_max_sge, r);
+	if (!ok)
 		return NULL;
-	w = odph_queue_slot(&qp->rq, qp->rq.kidx);
-	n = READ_ONCE(w->dma.num_sge);
-	r->wr_id = READ_ONCE(w->wr_id);
-	r->num_sge = min(n, qp->rq_max_sge);
-	memcpy(r->sge, w->dma.sge, r->num_sge * sizeof(struct rxe_sge));
-	r->length = 0;
-	for (i = 0; i < r->num_sge; i++)
-		r->length += r->sge[i].length;
 	qp->resp.rwqe_valid = true;
 	qp->resp.recv_off = 0;
 	return r;
@@ -178,15 +223,16 @@ static void odph_resp_complete_recv(struct odph_qp *qp, struct ib_wc *wc,
 	wc->port_num = ODPH_PORT;
 	odph_cq_post(qp->rcq, wc, solicited);
 	qp->resp.rwqe_valid = false;
-	odph_queue_set_kidx(&qp->rq, odph_queue_next(&qp->rq, qp->rq.kidx),
-			    false);
 }
 
+/* Caller must hold qp->rq_lock. */
 static int odph_resp_scatter(struct odph_qp *qp, struct odph_rwqe *r, u32 off,
 			     const u8 *src, u32 len)
 {
 	u32 i;
+	int ret;
 
+	lockdep_assert_held(&qp->rq_lock);
 	if (off + len > r->length || off + len < off)
 		return -EMSGSIZE;
 	for (i = 0; i < r->num_sge && len; i++) {
@@ -203,8 +249,13 @@ static int odph_resp_scatter(struct odph_qp *qp, struct odph_rwqe *r, u32 off,
 				 IB_ACCESS_LOCAL_WRITE, sge->addr + off, n);
 		if (!mr)
 			return -EACCES;
-		odph_mr_copy(mr, sge->addr + off, (void *)src, n, true);
+		ret = odph_mr_copy(mr, sge->addr + off, (void *)src, n, true);
 		odph_mr_put(mr);
+		if (ret == -EAGAIN)
+			return odph_resp_miss(qp, sge->lkey, sge->addr + off,
+					      len, true);
+		if (ret)
+			return ret;
 		src += n;
 		len -= n;
 		off = 0;
@@ -229,6 +280,8 @@ static u8 odph_resp_send(struct odph_resp_ctx *c)
 		return ODPH_AETH_RNR_NAK;
 	ret = odph_resp_scatter(qp, r, qp->resp.recv_off, pkt->payload,
 				pkt->paylen);
+	if (ret == -EAGAIN)
+		return ODPH_AETH_RNR_NAK;
 	if (ret) {
 		wc.status = ret == -EACCES ? IB_WC_LOC_PROT_ERR :
 					     IB_WC_LOC_LEN_ERR;
@@ -284,9 +337,13 @@ static u8 odph_resp_write(struct odph_resp_ctx *c)
 	    ((pkt->mask & ODPH_LAST) && pkt->paylen != qp->resp.resid) ||
 	    (!(pkt->mask & ODPH_LAST) && pkt->paylen != qp->mtu))
 		return ODPH_NAK_INVALID_REQ;
-	if (pkt->paylen)
-		odph_mr_copy(qp->resp.mr, qp->resp.va, pkt->payload,
-			     pkt->paylen, true);
+	if (pkt->paylen &&
+	    odph_mr_copy(qp->resp.mr, qp->resp.va, pkt->payload, pkt->paylen,
+			 true)) {
+		odph_resp_miss(qp, qp->resp.mr->ib.rkey, qp->resp.va,
+			       qp->resp.resid, true);
+		return ODPH_AETH_RNR_NAK;
+	}
 	qp->resp.va += pkt->paylen;
 	qp->resp.resid -= pkt->paylen;
 	if (!(pkt->mask & ODPH_LAST))
@@ -339,11 +396,17 @@ static u8 odph_resp_read(struct odph_resp_ctx *c)
 	res->first_psn = pkt->psn;
 	res->last_psn = (pkt->psn + (len ? DIV_ROUND_UP(len, qp->mtu) : 1) - 1) &
 			ODPH_PSN_MASK;
-	if (odph_resp_read_packets(c, res, pkt->psn)) {
+	switch (odph_resp_read_packets(c, res, pkt->psn)) {
+	case 0:
+		return 0;
+	case -EAGAIN:
+		res->opcode = 0;
+		qp->resp.res_head--;
+		return ODPH_AETH_RNR_NAK;
+	default:
 		res->opcode = 0;
 		return ODPH_NAK_REM_ACCESS;
 	}
-	return 0;
 }
 
 /* Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0. */
@@ -355,6 +418,7 @@ static u8 odph_resp_atomic(struct odph_resp_ctx *c)
 	struct odph_rd_res *res;
 	struct odph_mr *mr;
 	u64 orig;
+	int ret;
 
 	lockdep_assert_held(&qp->rq_lock);
 	if (!(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_ATOMIC))
@@ -365,9 +429,17 @@ static u8 odph_resp_atomic(struct odph_resp_ctx *c)
 			 IB_ACCESS_REMOTE_ATOMIC, va, sizeof(u64));
 	if (!mr)
 		return ODPH_NAK_REM_ACCESS;
-	odph_mr_atomic(mr, va, pkt->opcode, be64_to_cpu(pkt->atmeth->swap_add),
-		       be64_to_cpu(pkt->atmeth->compare), &orig);
+	ret = odph_mr_atomic(mr, va, pkt->opcode,
+			     be64_to_cpu(pkt->atmeth->swap_add),
+			     be64_to_cpu(pkt->atmeth->compare), &orig);
 	odph_mr_put(mr);
+	if (ret == -EAGAIN) {
+		odph_resp_miss(qp, be32_to_cpu(pkt->atmeth->rkey), va,
+			       sizeof(u64), true);
+		return ODPH_AETH_RNR_NAK;
+	}
+	if (ret)
+		return ODPH_NAK_REM_ACCESS;
 
 	res = odph_resp_new_res(qp);
 	res->opcode = pkt->opcode;
@@ -600,13 +672,14 @@ void odph_resp_flush(struct odph_qp *qp)
 {
 	struct ib_wc wc = { .status = IB_WC_WR_FLUSH_ERR, .opcode = IB_WC_RECV };
 
-	if (qp->srq)
-		return;
 	spin_lock_bh(&qp->rq_lock);
 	if (qp->resp.mr)
 		odph_mr_put(qp->resp.mr);
 	qp->resp.mr = NULL;
-	while (odph_resp_take_rwqe(qp))
+	/* The WQE in progress, then (without an SRQ) every posted one. */
+	if (qp->resp.rwqe_valid)
+		odph_resp_complete_recv(qp, &wc, false);
+	while (!qp->srq && odph_resp_take_rwqe(qp))
 		odph_resp_complete_recv(qp, &wc, false);
 	spin_unlock_bh(&qp->rq_lock);
 }

@@ -49,6 +49,16 @@ static int odph_query_device(struct ib_device *ib, struct ib_device_attr *a,
 	a->max_srq_sge = ODPH_MAX_SGE;
 	a->max_pkeys = 1;
 	a->local_ca_ack_delay = 15;
+
+	/* On-demand paging through the ib_odp_hmm mirror core. */
+	a->kernel_cap_flags = IBK_ON_DEMAND_PAGING;
+	a->odp_caps.general_caps = IB_ODP_SUPPORT | IB_ODP_SUPPORT_IMPLICIT;
+	a->odp_caps.per_transport_caps.rc_odp_caps =
+		IB_ODP_SUPPORT_SEND | IB_ODP_SUPPORT_RECV |
+		IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_READ |
+		IB_ODP_SUPPORT_ATOMIC | IB_ODP_SUPPORT_SRQ_RECV;
+	a->odp_caps.per_transport_caps.ud_odp_caps =
+		IB_ODP_SUPPORT_SEND | IB_ODP_SUPPORT_RECV;
 	return 0;
 }
 
@@ -242,11 +252,13 @@ static const struct ib_device_ops odph_dev_ops = {
 	.driver_id = RDMA_DRIVER_RXE,
 	.uverbs_abi_ver = 2,		/* RXE_UVERBS_ABI_VERSION */
 
+	.advise_mr = odph_advise_mr,
 	.alloc_pd = odph_alloc_pd,
 	.alloc_ucontext = odph_alloc_ucontext,
 	.create_ah = odph_create_ah,
 	.create_cq = odph_create_cq,
 	.create_qp = odph_create_qp,
+	.create_srq = odph_create_srq,
 	.create_user_ah = odph_create_ah,
 	.dealloc_driver = odph_dealloc_driver,
 	.dealloc_pd = odph_dealloc_pd,
@@ -255,6 +267,9 @@ static const struct ib_device_ops odph_dev_ops = {
 	.destroy_ah = odph_destroy_ah,
 	.destroy_cq = odph_destroy_cq,
 	.destroy_qp = odph_destroy_qp,
+	.destroy_srq = odph_destroy_srq,
+	.fill_res_mr_entry = odph_fill_res_mr_entry,
+	.fill_stat_mr_entry = odph_fill_stat_mr_entry,
 	.get_dma_mr = odph_get_dma_mr,
 	.get_link_layer = odph_get_link_layer,
 	.get_netdev = odph_get_netdev,
@@ -262,14 +277,17 @@ static const struct ib_device_ops odph_dev_ops = {
 	.mmap = odph_mmap,
 	.mmap_free = odph_mmap_free,
 	.modify_qp = odph_modify_qp,
+	.modify_srq = odph_modify_srq,
 	.poll_cq = odph_poll_cq,
 	.post_recv = odph_post_recv,
 	.post_send = odph_post_send,
+	.post_srq_recv = odph_post_srq_recv,
 	.query_ah = odph_query_ah,
 	.query_device = odph_query_device,
 	.query_pkey = odph_query_pkey,
 	.query_port = odph_query_port,
 	.query_qp = odph_query_qp,
+	.query_srq = odph_query_srq,
 	.reg_user_mr = odph_reg_user_mr,
 	.req_notify_cq = odph_req_notify_cq,
 
@@ -277,6 +295,7 @@ static const struct ib_device_ops odph_dev_ops = {
 	INIT_RDMA_OBJ_SIZE(ib_cq, odph_cq, ib),
 	INIT_RDMA_OBJ_SIZE(ib_pd, odph_pd, ib),
 	INIT_RDMA_OBJ_SIZE(ib_qp, odph_qp, ib),
+	INIT_RDMA_OBJ_SIZE(ib_srq, odph_srq, ib),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, odph_ucontext, ib),
 };
 

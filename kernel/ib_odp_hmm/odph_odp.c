@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * odph on-demand paging: MRs registered with IB_ACCESS_ON_DEMAND mirror the
+ * process through the ib_odp_hmm core instead of pinning it.
+ *
+ * The engines copy inside the core's access sections and never sleep
+ * there: a copy that finds a page unmapped returns -EAGAIN, and the caller
+ * resolves it in a context that may sleep (odph_odp_fault()):
+ *	- the requester (process context) faults and tries again;
+ *	- the responder answers RNR NAK and queues the fault on the QP's
+ *	  fault work; the peer retries after its RNR timer;
+ *	- the completer drops the response; READ targets are prefetched for
+ *	  write before the request goes out, so this is rare.
+ */
+#include <linux/highmem.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <rdma/restrack.h>
+
+#include "odp_hmm.h"
+#include "odph.h"
+
+static unsigned long odp_window = 64 * 1024;
+module_param(odp_window, ulong, 0644);
+MODULE_PARM_DESC(odp_window, "ODP fault window in bytes (power of two)");
+
+/**
+ * odph_odp_reg - register an ODP MR: nothing is pinned or mapped
+ * @start, @length: 0 and U64_MAX for an implicit MR of the whole process
+ */
+int odph_odp_reg(struct odph_mr *mr, u64 start, u64 length, u64 iova)
+{
+	struct odp_mirror_attr attr = {};
+	struct odp_mirror *m;
+	u64 first, last;
+
+	if (start == 0 && length == U64_MAX) {
+		attr.flags = ODP_MIRROR_IMPLICIT;
+		mr->iova = 0;
+		mr->length = U64_MAX;
+	} else {
+		if (check_add_overflow(start, length - 1, &last))
+			return -EINVAL;
+		first = ALIGN_DOWN(start, PAGE_SIZE);
+		attr.va = first;
+		attr.length = ALIGN(last + 1, PAGE_SIZE) - first;
+		attr.iova = ALIGN_DOWN(iova, PAGE_SIZE);
+	}
+	m = odp_mirror_create(current->mm, &attr);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	mr->mirror = m;
+	return 0;
+}
+
+void odph_odp_dereg(struct odph_mr *mr)
+{
+	odp_mirror_destroy(mr->mirror);
+	mr->mirror = NULL;
+}
+
+/**
+ * odph_odp_copy - copy between @buf and an ODP MR without sleeping
+ *
+ * Returns 0, or -EAGAIN when a page is not mapped for this access (nothing
+ * of that page was copied; earlier pages may have been).
+ */
+int odph_odp_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr)
+{
+	unsigned int access = to_mr ? ODP_ACCESS_WRITE : 0;
+	struct odp_mirror *m = mr->mirror;
+	int ret = 0;
+
+	while (len && !ret) {
+		struct odp_xlate x;
+		u32 n;
+
+		odp_mirror_access_begin(m);
+		ret = odp_mirror_lookup(m, va, access, &x);
+		if (!ret) {
+			void *p = kmap_local_page(x.page);
+
+			n = min(len, x.len);
+			if (to_mr)
+				memcpy(p + x.offset, buf, n);
+			else
+				memcpy(buf, p + x.offset, n);
+			kunmap_local(p);
+		}
+		odp_mirror_access_end(m);
+		if (!ret) {
+			va += n;
+			buf += n;
+			len -= n;
+		}
+	}
+	return ret == -ENOENT ? -EAGAIN : ret;
+}
+
+/* CMP_SWAP / FETCH_ADD on an ODP MR; -EAGAIN when not mapped writable. */
+int odph_odp_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
+		    u64 compare, u64 *orig, spinlock_t *lock)
+{
+	struct odp_mirror *m = mr->mirror;
+	struct odp_xlate x;
+	int ret;
+
+	odp_mirror_access_begin(m);
+	ret = odp_mirror_lookup(m, va, ODP_ACCESS_WRITE, &x);
+	if (!ret) {
+		u64 *p = kmap_local_page(x.page) + x.offset;
+
+		spin_lock(lock);
+		*orig = READ_ONCE(*p);
+		if (opcode == ODPH_RC_FETCH_ADD)
+			WRITE_ONCE(*p, *orig + swap_add);
+		else if (*orig == compare)
+			WRITE_ONCE(*p, swap_add);
+		spin_unlock(lock);
+		kunmap_local(p);
+	}
+	odp_mirror_access_end(m);
+	return ret == -ENOENT ? -EAGAIN : ret;
+}
+
+/**
+ * odph_odp_fault - map [@va, @va + @len) of the MR, with the fault window.
+ * Sleeps.  Returns 0 or the core's error (-EFAULT: not mapped in the
+ * process; -EPERM: write to read-only memory).
+ */
+int odph_odp_fault(struct odph_mr *mr, u64 va, u32 len, bool write)
+{
+	u64 window = READ_ONCE(odp_window);
+
+	if (!is_power_of_2(window))
+		window = PAGE_SIZE;
+	return odp_mirror_fault(mr->mirror, va, max_t(u32, len, 1),
+				write ? ODP_ACCESS_WRITE : 0, window);
+}
+
+/**
+ * odph_odp_prefetch - ibv_advise_mr() / kernel advice on an ODP MR
+ */
+int odph_odp_prefetch(struct odph_mr *mr, u64 va, u32 len, bool write,
+		      bool no_fault)
+{
+	unsigned int flags = (write ? ODP_PREFETCH_WRITE : 0) |
+			     (no_fault ? ODP_PREFETCH_NO_FAULT : 0);
+
+	return odp_mirror_prefetch(mr->mirror, ALIGN_DOWN(va, PAGE_SIZE),
+				   ALIGN(va + max_t(u32, len, 1), PAGE_SIZE) -
+				   ALIGN_DOWN(va, PAGE_SIZE), flags);
+}
+
+/* ---- advise_mr ---- */
+
+struct odph_advise {
+	struct work_struct work;
+	struct ib_pd *pd;
+	enum ib_uverbs_advise_mr_advice advice;
+	u32 num_sge;
+	struct ib_sge sge[];
+};
+
+static int odph_advise_sges(struct ib_pd *pd,
+			    enum ib_uverbs_advise_mr_advice advice,
+			    const struct ib_sge *sge, u32 num_sge)
+{
+	bool write = advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE;
+	bool no_fault = advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT;
+	struct odph_dev *dev = to_odph_dev(pd->device);
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < num_sge && !ret; i++) {
+		struct odph_mr *mr;
+
+		mr = odph_mr_get(dev, pd, sge[i].lkey,
+				 write ? IB_ACCESS_LOCAL_WRITE : 0,
+				 sge[i].addr, sge[i].length);
+		if (!mr)
+			return -EINVAL;
+		if (mr->kind == ODPH_MR_ODP)
+			ret = odph_odp_prefetch(mr, sge[i].addr, sge[i].length,
+						write, no_fault);
+		else
+			ret = -EINVAL;	/* advice applies to ODP MRs only */
+		odph_mr_put(mr);
+	}
+	return ret;
+}
+
+static void odph_advise_work(struct work_struct *work)
+{
+	struct odph_advise *a = container_of(work, struct odph_advise, work);
+
+	odph_advise_sges(a->pd, a->advice, a->sge, a->num_sge);
+	kfree(a);
+}
+
+/**
+ * odph_advise_mr - ibv_advise_mr(): prefetch ODP pages
+ *
+ * With IB_UVERBS_ADVISE_MR_FLAG_FLUSH the pages are mapped on return;
+ * otherwise the prefetch runs later, best effort, errors dropped.
+ * The PD outlives the work: uverbs destroys MRs (whose dereg waits for
+ * lookups) before PDs, and the work only looks MRs up.
+ */
+int odph_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice,
+		   u32 flags, struct ib_sge *sg_list, u32 num_sge,
+		   struct uverbs_attr_bundle *attrs)
+{
+	struct odph_advise *a;
+
+	if (advice > IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT ||
+	    flags & ~IB_UVERBS_ADVISE_MR_FLAG_FLUSH)
+		return -EOPNOTSUPP;
+	if (flags & IB_UVERBS_ADVISE_MR_FLAG_FLUSH)
+		return odph_advise_sges(pd, advice, sg_list, num_sge);
+
+	a = kmalloc(struct_size(a, sge, num_sge), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	INIT_WORK(&a->work, odph_advise_work);
+	a->pd = pd;
+	a->advice = advice;
+	a->num_sge = num_sge;
+	memcpy(a->sge, sg_list, num_sge * sizeof(*sg_list));
+	queue_work(odph_wq, &a->work);
+	return 0;
+}
+
+/* ---- per-MR counters for rdma tool (restrack) ---- */
+
+static const char *const odph_odp_cnt_name[ODP_CNT_MAX] = {
+	[ODP_CNT_FAULTS] = "odp_faults",
+	[ODP_CNT_PAGES_FAULTED] = "odp_pages_faulted",
+	[ODP_CNT_PAGES_SNAPSHOT] = "odp_pages_snapshot",
+	[ODP_CNT_INVALIDATIONS] = "odp_invalidations",
+	[ODP_CNT_PAGES_INVALIDATED] = "odp_pages_invalidated",
+	[ODP_CNT_PREFETCHES] = "odp_prefetches",
+	[ODP_CNT_FAULT_RETRIES] = "odp_fault_retries",
+	[ODP_CNT_PAGES_DIRTIED] = "odp_pages_dirtied",
+	[ODP_CNT_FAULT_ERRORS] = "odp_fault_errors",
+};
+
+/* rdma resource show mr -d */
+int odph_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
+{
+	struct odph_mr *mr = to_odph_mr(ibmr);
+	struct odp_counters c;
+	int i;
+
+	if (mr->kind != ODPH_MR_ODP)
+		return 0;
+	odp_mirror_counters(mr->mirror, &c);
+	for (i = 0; i < ODP_CNT_MAX; i++)
+		if (rdma_nl_put_driver_u64(msg, odph_odp_cnt_name[i], c.c[i]))
+			return -EMSGSIZE;
+	return 0;
+}
+
+/* rdma statistic show mr */
+int odph_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
+{
+	struct odph_mr *mr = to_odph_mr(ibmr);
+	struct odp_counters c;
+	int i;
+
+	if (mr->kind != ODPH_MR_ODP)
+		return 0;
+	odp_mirror_counters(mr->mirror, &c);
+	for (i = 0; i < ODP_CNT_MAX; i++)
+		if (rdma_nl_stat_hwcounter_entry(msg, odph_odp_cnt_name[i],
+						 c.c[i]))
+			return -EMSGSIZE;
+	return 0;
+}

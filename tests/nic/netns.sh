@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+# netns.sh - sourced by the NIC tests: namespaces A and B joined by the
+# veth pair vA (10.11.0.1, fd11::1) -- vB (10.11.0.2, fd11::2), and an odph
+# device on each end (odphA, odphB), created from inside each namespace.
+IP=/bin/ip	# busybox's ip applet shadows iproute2 in the VM
+
+in_ns() {
+	local ns=$1
+	shift
+	$IP netns exec "odph$ns" "$@"
+}
+
+# gid_index DEV IPV4: the GID table index of ::ffff:IPV4 on DEV's port 1.
+gid_index() {
+	local dev=$1 ip=$2 f want i
+	want=$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' \
+		$(echo "$ip" | tr . ' '))
+	for i in $(seq 1 50); do
+		for f in /sys/class/infiniband/"$dev"/ports/1/gids/*; do
+			if [ "$(cat "$f" 2>/dev/null)" = "$want" ]; then
+				echo "${f##*/}"
+				return 0
+			fi
+		done
+		sleep 0.1
+	done
+	echo "no GID for $ip on $dev" >&2
+	return 1
+}
+
+netns_setup() {
+	modprobe -q sch_netem 2>/dev/null
+	$IP netns add odphA && $IP netns add odphB &&
+	$IP link add vA type veth peer name vB &&
+	$IP link set vA netns odphA && $IP link set vB netns odphB &&
+	in_ns A $IP addr add 10.11.0.1/24 dev vA &&
+	in_ns B $IP addr add 10.11.0.2/24 dev vB &&
+	in_ns A $IP addr add fd11::1/64 dev vA nodad &&
+	in_ns B $IP addr add fd11::2/64 dev vB nodad &&
+	in_ns A $IP link set vA up && in_ns B $IP link set vB up &&
+	in_ns A $IP link set lo up && in_ns B $IP link set lo up &&
+	in_ns A rdma link add odphA type odph netdev vA &&
+	in_ns B rdma link add odphB type odph netdev vB
+}
+
+netns_teardown() {
+	in_ns A rdma link delete odphA 2>/dev/null
+	in_ns B rdma link delete odphB 2>/dev/null
+	$IP netns del odphA 2>/dev/null
+	$IP netns del odphB 2>/dev/null
+}
