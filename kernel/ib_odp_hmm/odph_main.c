@@ -72,6 +72,12 @@ static int odph_init_dev(struct odph_dev *dev, struct net_device *ndev)
 	dev->ib.node_type = RDMA_NODE_IB_CA;
 	dev->ib.local_dma_lkey = 0;
 	strscpy(dev->ib.node_desc, "odph", sizeof(dev->ib.node_desc));
+	/*
+	 * The legacy write() commands librxe uses beyond the core's default
+	 * set: POST_SEND is its doorbell, REQ_NOTIFY_CQ arms a CQ.
+	 */
+	dev->ib.uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
+				   BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
 	return odph_net_dev_open(dev);
 }
 

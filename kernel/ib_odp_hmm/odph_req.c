@@ -16,6 +16,8 @@
  * requester runs only asks it to loop once more.
  */
 #include <linux/slab.h>
+#include <net/ipv6.h>
+#include <rdma/ib_verbs.h>
 
 #include "odph.h"
 
@@ -84,18 +86,53 @@ static int odph_req_copy_sges(struct odph_qp *qp, struct odph_swqe *s,
 	return 0;
 }
 
+/*
+ * A UD destination given inline (librxe copies its AH's rxe_av into the
+ * WQE rather than naming the kernel AH).  The source address is checked
+ * by routing: a source that is not ours does not route.
+ */
+static int odph_req_av_path(struct odph_path *path, const struct rxe_av *av)
+{
+	memset(path, 0, sizeof(*path));
+	if (av->network_type == RXE_NETWORK_TYPE_IPV4) {
+		path->family = AF_INET;
+		ipv6_addr_set_v4mapped(av->sgid_addr._sockaddr_in.sin_addr.s_addr,
+				       &path->saddr);
+		ipv6_addr_set_v4mapped(av->dgid_addr._sockaddr_in.sin_addr.s_addr,
+				       &path->daddr);
+	} else if (av->network_type == RXE_NETWORK_TYPE_IPV6) {
+		path->family = AF_INET6;
+		path->saddr = av->sgid_addr._sockaddr_in6.sin6_addr;
+		path->daddr = av->dgid_addr._sockaddr_in6.sin6_addr;
+	} else {
+		return -EINVAL;
+	}
+	path->traffic_class = av->grh.traffic_class;
+	path->hop_limit = av->grh.hop_limit ? av->grh.hop_limit : 64;
+	path->flow_label = av->grh.flow_label;
+	path->sport = cpu_to_be16(rdma_flow_label_to_udp_sport(
+		av->grh.flow_label ? : rdma_calc_flow_label(
+			be32_to_cpu(path->daddr.s6_addr32[3]),
+			av->grh.sgid_index)));
+	return 0;
+}
+
 static int odph_req_ud_path(struct odph_qp *qp, struct odph_swqe *s)
 {
 	struct odph_ah *ah;
 	int ret = -EINVAL;
 
-	rcu_read_lock();
-	ah = xa_load(&qp->dev->ahs, s->wr.wr.ud.ah_num);
-	if (ah && ah->ib.pd == qp->ib.pd) {
-		s->path = ah->path;
-		ret = 0;
+	if (!s->wr.wr.ud.ah_num) {
+		ret = odph_req_av_path(&s->path, &s->wr.wr.ud.av);
+	} else {
+		rcu_read_lock();
+		ah = xa_load(&qp->dev->ahs, s->wr.wr.ud.ah_num);
+		if (ah && ah->ib.pd == qp->ib.pd) {
+			s->path = ah->path;
+			ret = 0;
+		}
+		rcu_read_unlock();
 	}
-	rcu_read_unlock();
 	s->remote_qpn = s->wr.wr.ud.remote_qpn & ODPH_QPN_MASK;
 	s->remote_qkey = s->wr.wr.ud.remote_qkey;
 	/* A qkey with the high bit set means: use the QP's own. */

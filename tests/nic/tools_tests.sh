@@ -8,23 +8,31 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/nic/netns.sh
 
-# ibv_rc_pingpong server in A, client in B; -c checks the received data.
-rc_pingpong() {
-	local gA gB
-	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) || return 1
-	in_ns A ibv_rc_pingpong -d odphA -g "$gA" -c "$@" &
-	sleep 1
-	in_ns B ibv_rc_pingpong -d odphB -g "$gB" -c "$@" 10.11.0.1 || return 1
-	wait $!
-}
+PORT=18600
 
-ud_pingpong() {
-	local gA gB
-	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) || return 1
-	in_ns A ibv_ud_pingpong -d odphA -g "$gA" -c "$@" &
-	sleep 1
-	in_ns B ibv_ud_pingpong -d odphB -g "$gB" -c "$@" 10.11.0.1 || return 1
-	wait $!
+# pair PROG ARGS...: PROG's server in A, its client in B (to 10.11.0.1),
+# each on a fresh port.  The client retries only while the server is not
+# listening yet; both must exit 0.
+pair() {
+	local prog=$1 gA gB i out srv
+	shift
+	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
+		return 1
+	PORT=$((PORT + 1))
+	timeout 120 $IP netns exec odphA "$prog" -d odphA -g "$gA" -p "$PORT" \
+		"$@" &
+	srv=$!
+	for i in $(seq 1 40); do
+		out=$(timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" \
+			-p "$PORT" "$@" 10.11.0.1 2>&1)
+		rc=$?
+		echo "$out"
+		case $out in
+		*"Couldn't connect"*) sleep 0.5 ;;
+		*) break ;;
+		esac
+	done
+	wait "$srv" && [ "$rc" = 0 ]
 }
 
 devinfo() {
@@ -38,9 +46,17 @@ if ! netns_setup; then
 	exit 1
 fi
 tap_case "ibv_devinfo shows odphA active on Ethernet" devinfo
-tap_case "ibv_rc_pingpong 4 KiB x 200, data checked" rc_pingpong -s 4096 -n 200
-tap_case "ibv_rc_pingpong 1 byte, mtu 256" rc_pingpong -s 1 -m 256 -n 50
-tap_case "ibv_rc_pingpong 64 KiB (64 packets/msg)" rc_pingpong -s 65536 -m 1024 -n 20
-tap_case "ibv_ud_pingpong 1 KiB x 100, data checked" ud_pingpong -s 1024 -n 100
+tap_case "ibv_rc_pingpong 4 KiB x 200, data checked" \
+	pair ibv_rc_pingpong -c -s 4096 -n 200
+tap_case "ibv_rc_pingpong 1 byte, mtu 256, inline" \
+	pair ibv_rc_pingpong -c -s 1 -m 256 -n 50
+tap_case "ibv_rc_pingpong 64 KiB (64 packets/msg)" \
+	pair ibv_rc_pingpong -c -s 65536 -m 1024 -n 20
+tap_case "ibv_rc_pingpong with completion events" \
+	pair ibv_rc_pingpong -c -e -s 2048 -n 50
+tap_case "ibv_ud_pingpong 1 KiB x 100, data checked" \
+	pair ibv_ud_pingpong -c -s 1024 -n 100
+tap_case "ibv_srq_pingpong 4 QPs on one SRQ" \
+	pair ibv_srq_pingpong -c -q 4 -s 4096 -n 50
 netns_teardown
 tap_done
