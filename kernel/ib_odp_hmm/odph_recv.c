@@ -19,7 +19,6 @@ void odph_rcv(struct odph_dev *dev, struct sk_buff *skb)
 	u32 mask = odph_opcode_info[bth->opcode].mask;
 	struct odph_qp *qp;
 
-	odph_counter_inc(dev, ODPH_CNT_RCVD_PKTS);
 	qp = odph_qp_get(dev, odph_bth_qpn(bth));
 	if (!qp || !odph_opcode_fits(qp, mask)) {
 		odph_counter_inc(dev, ODPH_CNT_DROP_QPN);

@@ -27,6 +27,12 @@ enum {
 };
 
 #define ODPH_ACKREQ_EVERY	32	/* packets between forced ACK requests */
+/*
+ * Packets a QP may have unacknowledged, READ responses included.  Bounds
+ * the bursts a peer's receive backlog sees (veth: netdev_max_backlog);
+ * more than ODPH_ACKREQ_EVERY so ACKs keep the window moving.
+ */
+#define ODPH_WINDOW_PKTS	128
 
 struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot)
 {
@@ -374,13 +380,37 @@ static struct odph_swqe *odph_req_next(struct odph_qp *qp)
 	}
 }
 
+/* Caller must hold qp->sq_lock. */
+static bool odph_req_window_full(struct odph_qp *qp, struct odph_swqe *s)
+{
+	struct odph_swqe *o = NULL;
+	u32 i, need;
+
+	lockdep_assert_held(&qp->sq_lock);
+	for (i = qp->sq.kidx; i != qp->sq_fetch; i = odph_queue_next(&qp->sq, i)) {
+		o = odph_swqe_at(qp, i);
+		if (o->state != ODPH_SWQE_DONE)
+			break;
+	}
+	if (!o || o == s || o->state == ODPH_SWQE_DONE)
+		return false;	/* nothing older in flight: always go */
+	need = s->opcode == IB_WR_RDMA_READ ?
+	       odph_npkts(qp, s->length - s->sent) : 1;
+	return ((qp->req_psn + need - o->first_psn) & ODPH_PSN_MASK) >
+	       ODPH_WINDOW_PKTS;
+}
+
+/* Caller must hold qp->sq_lock. */
 static bool odph_req_blocked(struct odph_qp *qp, struct odph_swqe *s)
 {
 	bool rd_atomic = s->opcode == IB_WR_RDMA_READ ||
 			 s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
 			 s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
 
+	lockdep_assert_held(&qp->sq_lock);
 	if (timer_pending(&qp->rnr_timer))
+		return true;
+	if (qp->ib.qp_type == IB_QPT_RC && odph_req_window_full(qp, s))
 		return true;
 	/* Fence: wait for outstanding reads and atomics to complete. */
 	if ((s->send_flags & IB_SEND_FENCE) && qp->rd_atomic_out)

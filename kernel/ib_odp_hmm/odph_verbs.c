@@ -247,12 +247,50 @@ static int odph_destroy_ah(struct ib_ah *ibah, u32 flags)
 	return 0;
 }
 
+/* ---- counters: rdma statistic show link odphN/1 ---- */
+
+static const struct rdma_stat_desc odph_stat_desc[ODPH_CNT_MAX] = {
+	[ODPH_CNT_SENT_PKTS] = { "sent_pkts" },
+	[ODPH_CNT_RCVD_PKTS] = { "rcvd_pkts" },
+	[ODPH_CNT_DROP_SHORT] = { "drop_short" },
+	[ODPH_CNT_DROP_ICRC] = { "drop_icrc" },
+	[ODPH_CNT_DROP_OPCODE] = { "drop_opcode" },
+	[ODPH_CNT_DROP_QPN] = { "drop_qpn" },
+	[ODPH_CNT_DROP_PSN] = { "drop_psn" },
+	[ODPH_CNT_DROP_OTHER] = { "drop_other" },
+	[ODPH_CNT_XMIT_ERR] = { "xmit_err" },
+	[ODPH_CNT_RETRANSMITS] = { "retransmits" },
+	[ODPH_CNT_RNR_NAK_SENT] = { "rnr_nak_sent" },
+	[ODPH_CNT_RNR_NAK_RCVD] = { "rnr_nak_rcvd" },
+	[ODPH_CNT_SEQ_NAK_SENT] = { "seq_nak_sent" },
+	[ODPH_CNT_ACCESS_NAK_SENT] = { "nak_sent" },
+};
+
+static struct rdma_hw_stats *odph_alloc_hw_port_stats(struct ib_device *ib,
+						      u32 port)
+{
+	return rdma_alloc_hw_stats_struct(odph_stat_desc, ODPH_CNT_MAX,
+					  RDMA_HW_STATS_DEFAULT_LIFESPAN);
+}
+
+static int odph_get_hw_stats(struct ib_device *ib, struct rdma_hw_stats *stats,
+			     u32 port, int index)
+{
+	struct odph_dev *dev = to_odph_dev(ib);
+	int i;
+
+	for (i = 0; i < ODPH_CNT_MAX; i++)
+		stats->value[i] = atomic64_read(&dev->cnt[i]);
+	return ODPH_CNT_MAX;
+}
+
 static const struct ib_device_ops odph_dev_ops = {
 	.owner = THIS_MODULE,
 	.driver_id = RDMA_DRIVER_RXE,
 	.uverbs_abi_ver = 2,		/* RXE_UVERBS_ABI_VERSION */
 
 	.advise_mr = odph_advise_mr,
+	.alloc_hw_port_stats = odph_alloc_hw_port_stats,
 	.alloc_pd = odph_alloc_pd,
 	.alloc_ucontext = odph_alloc_ucontext,
 	.create_ah = odph_create_ah,
@@ -271,6 +309,7 @@ static const struct ib_device_ops odph_dev_ops = {
 	.fill_res_mr_entry = odph_fill_res_mr_entry,
 	.fill_stat_mr_entry = odph_fill_stat_mr_entry,
 	.get_dma_mr = odph_get_dma_mr,
+	.get_hw_stats = odph_get_hw_stats,
 	.get_link_layer = odph_get_link_layer,
 	.get_netdev = odph_get_netdev,
 	.get_port_immutable = odph_get_port_immutable,

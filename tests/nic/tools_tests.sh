@@ -35,6 +35,26 @@ pair() {
 	wait "$srv" && [ "$rc" = 0 ]
 }
 
+# perf PROG ARGS...: a perftest program, server in A, client in B, on a
+# fresh port; both must exit 0 and the client must print its result row.
+perf() {
+	local prog=$1 gA gB out srv rc
+	shift
+	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
+		return 1
+	PORT=$((PORT + 1))
+	timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" -p "$PORT" \
+		-F "$@" &
+	srv=$!
+	sleep 2
+	out=$(timeout 120 $IP netns exec odphB "$prog" -d odphB -x "$gB" \
+		-p "$PORT" -F "$@" 10.11.0.1 2>&1)
+	rc=$?
+	echo "$out"
+	wait "$srv" && [ "$rc" = 0 ] &&
+		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
+}
+
 devinfo() {
 	ibv_devinfo -d odphA | tee /dev/stderr | grep -q 'PORT_ACTIVE' &&
 		[ "$(cat /sys/class/infiniband/odphA/ports/1/link_layer)" = Ethernet ]
@@ -58,5 +78,19 @@ tap_case "ibv_ud_pingpong 1 KiB x 100, data checked" \
 	pair ibv_ud_pingpong -c -s 1024 -n 100
 tap_case "ibv_srq_pingpong 4 QPs on one SRQ" \
 	pair ibv_srq_pingpong -c -q 4 -s 4096 -n 50
+tap_case "ibv_rc_pingpong over ODP MRs, data checked" \
+	pair ibv_rc_pingpong -c -o -s 8192 -n 100
+tap_case "ibv_rc_pingpong over implicit ODP MRs, data checked" \
+	pair ibv_rc_pingpong -c -O -s 8192 -n 100
+tap_case "ib_write_bw 64 KiB" perf ib_write_bw -s 65536 -n 100
+tap_case "ib_read_bw 64 KiB" perf ib_read_bw -s 65536 -n 100
+tap_case "ib_send_bw 64 KiB" perf ib_send_bw -s 65536 -n 100
+tap_case "ib_atomic_bw" perf ib_atomic_bw -n 100
+tap_case "ib_write_lat 8 B" perf ib_write_lat -s 8 -n 200
+tap_case "ib_write_bw --odp 64 KiB" perf ib_write_bw -s 65536 -n 100 --odp
+tap_case "ib_read_bw --odp 64 KiB" perf ib_read_bw -s 65536 -n 100 --odp
+tap_case "ib_send_bw --odp 64 KiB" perf ib_send_bw -s 65536 -n 100 --odp
+tap_case "ib_write_bw -R (rdma_cm over the GSI QP)" \
+	perf ib_write_bw -s 4096 -n 200 -R
 netns_teardown
 tap_done
