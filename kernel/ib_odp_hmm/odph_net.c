@@ -467,11 +467,14 @@ struct sk_buff *odph_net_alloc_skb(struct odph_dev *dev,
 static int odph_net_make_room(struct odph_dev *dev, int family,
 			      struct sk_buff *skb)
 {
-	int head = (int)odph_net_headroom(dev, family) - (int)skb_headroom(skb);
-	int tail = ODPH_ICRC_SIZE - (int)skb_tailroom(skb);
+	int head, tail;
 
-	if (skb->len > ODPH_MAX_LEN || skb_linearize(skb))
+	if (skb->len > ODPH_MAX_LEN)
+		return -EMSGSIZE;
+	if (skb_linearize(skb))
 		return -ENOMEM;
+	head = (int)odph_net_headroom(dev, family) - (int)skb_headroom(skb);
+	tail = ODPH_ICRC_SIZE - (int)skb_tailroom(skb);
 	if ((head > 0 || tail > 0 || skb_cloned(skb)) &&
 	    pskb_expand_head(skb, max(head, 0), max(tail, 0), GFP_ATOMIC))
 		return -ENOMEM;
@@ -672,37 +675,60 @@ static int odph_net_output(struct net *net, const struct odph_path *path,
 	return err > 0 ? -ENOBUFS : err;
 }
 
+/* Is @path's source an address of @net? */
+static bool odph_net_saddr_ok(struct net *net, const struct odph_path *path)
+{
+	bool ok;
+
+	rcu_read_lock();
+	ok = odph_net_addr_dev(net, path->family, &path->saddr);
+	rcu_read_unlock();
+	return ok;
+}
+
+/*
+ * Deliver @skb to an odph device of @net if @path's destination is an
+ * address there.  Return: 1 if it is not (@skb untouched), else 0 or
+ * -errno with @skb consumed.
+ */
+static int odph_net_try_loopback(struct net *net,
+				 const struct odph_path *path,
+				 struct sk_buff *skb)
+{
+	struct net_device *owner;
+	int ret = 1;
+
+	/* The receive side runs as it would in softirq. */
+	local_bh_disable();
+	rcu_read_lock();
+	owner = odph_net_addr_dev(net, path->family, &path->daddr);
+	if (owner)
+		ret = odph_net_loopback(net, path, owner, skb);
+	rcu_read_unlock();
+	local_bh_enable();
+	return ret;
+}
+
 /* odph_net_xmit() without the counting.  Consumes @skb. */
 static int odph_net_send(struct odph_dev *dev, const struct odph_path *path,
 			 struct sk_buff *skb)
 {
 	struct net *net = dev_net(dev->ndev);
-	struct net_device *owner;
 	struct dst_entry *dst;
 	int err;
 
-	err = odph_net_path_ok(path) ? 0 : -EAFNOSUPPORT;
-	if (!err)
+	if (!odph_net_path_ok(path))
+		err = -EAFNOSUPPORT;
+	else if (!odph_net_saddr_ok(net, path))
+		err = -EADDRNOTAVAIL;
+	else
 		err = odph_net_make_room(dev, path->family, skb);
 	if (err)
 		goto err_free;
 
-	local_bh_disable();
-	rcu_read_lock();
-	if (!odph_net_addr_dev(net, path->family, &path->saddr)) {
-		owner = NULL;
-		err = -EADDRNOTAVAIL;
-	} else {
-		owner = odph_net_addr_dev(net, path->family, &path->daddr);
-		if (owner)
-			err = odph_net_loopback(net, path, owner, skb);
-	}
-	rcu_read_unlock();
-	local_bh_enable();
-	if (owner)
+	err = odph_net_try_loopback(net, path, skb);
+	if (err <= 0)
 		return err;
-	if (err)
-		goto err_free;
 
 	dst = odph_net_route(dev, path);
 	if (IS_ERR(dst)) {

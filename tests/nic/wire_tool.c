@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wire_tool - userspace helper of tests/nic/wire_tests.sh (built by
+ * tests/nic/wire_build.sh into tests/build/wire/).  Subcommands:
+ *
+ *   ctl CMD...                  one command to /dev/odph_wire (the
+ *                               odph_wire test module), print the reply;
+ *                               exit 1 if it starts with "err"
+ *   ud-send DEV GIDX DADDR COUNT SIZE QPN QKEY TCLASS HOP
+ *                               libibverbs: COUNT UD sends of SIZE bytes
+ *                               from DEV (GID index GIDX) to DADDR
+ *   ud-recv DEV GIDX COUNT TIMEOUT QKEY
+ *                               libibverbs: print "qpn N", then each UD
+ *                               receive as "recv LEN HEX" (GRH skipped)
+ *   capture-check IFNAME COUNT TIMEOUT
+ *                               capture COUNT RoCE v2 packets arriving on
+ *                               IFNAME (AF_PACKET) and check each one's
+ *                               ICRC with the kernel's odph_icrc()
+ *                               (linear and paged skb) and with a plain
+ *                               userspace CRC-32
+ *   udp-send DADDR HEX [COUNT]  UDP datagram(s) with payload HEX to
+ *                               DADDR port 4791 (IPv4 or IPv6)
+ *   raw4 SADDR DADDR HEX good|bad [opts] [frag]
+ *                               an IPv4/UDP packet built by hand: payload
+ *                               HEX (BTH on) plus an ICRC from odph_icrc()
+ *                               (bad: with one bit flipped); opts: 4 bytes
+ *                               of IP options; frag: two IP fragments
+ *   fuzz DADDR COUNT SEED       COUNT random datagrams to DADDR:4791
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <infiniband/verbs.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROCE_PORT	4791
+#define GRH_LEN		40
+#define MAX_PKT		9100
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void to_hex(char *out, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * len] = 0;
+}
+
+static size_t from_hex(uint8_t *out, size_t cap, const char *hex)
+{
+	size_t n = strlen(hex) / 2, i;
+	unsigned int b;
+
+	if (n > cap || strlen(hex) % 2)
+		die("bad hex");
+	for (i = 0; i < n; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			die("bad hex");
+		out[i] = b;
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------- /dev/odph_wire */
+
+/* Send @cmd, return the reply (static buffer). */
+static char *ctl(const char *cmd)
+{
+	static char reply[16 << 20];
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open("/dev/odph_wire", O_RDWR);
+	if (fd < 0)
+		die("/dev/odph_wire: %s", strerror(errno));
+	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		die("write /dev/odph_wire: %s", strerror(errno));
+	while ((n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0)
+		got += n;
+	if (n < 0)
+		die("read /dev/odph_wire: %s", strerror(errno));
+	reply[got] = 0;
+	close(fd);
+	return reply;
+}
+
+static int cmd_ctl(int argc, char **argv)
+{
+	char cmd[1 << 16] = "";
+	char *reply;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (strlen(cmd) + strlen(argv[i]) + 2 > sizeof(cmd))
+			die("command too long");
+		strcat(cmd, i ? " " : "");
+		strcat(cmd, argv[i]);
+	}
+	reply = ctl(cmd);
+	fputs(reply, stdout);
+	return strncmp(reply, "err", 3) ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------- ICRC */
+
+/* IEEE CRC-32, bitwise: the userspace second opinion. */
+static uint32_t crc32_ieee(uint32_t crc, const uint8_t *p, size_t len)
+{
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320 : crc >> 1;
+	}
+	return crc;
+}
+
+/* RoCE v2 ICRC of @pkt (IP header on, ICRC included), the value whose
+ * little-endian bytes end the packet. */
+static uint32_t icrc_user(const uint8_t *pkt, size_t len)
+{
+	static const uint8_t lrh[8] = { 0xff, 0xff, 0xff, 0xff,
+					0xff, 0xff, 0xff, 0xff };
+	uint8_t hdr[60 + 8 + 12];
+	size_t ip_len = (pkt[0] >> 4) == 4 ? (pkt[0] & 15) * 4u : 40;
+	size_t hlen = ip_len + 8 + 12;
+	uint32_t crc;
+
+	if (len < hlen + 4)
+		return 0;
+	memcpy(hdr, pkt, hlen);
+	if ((pkt[0] >> 4) == 4) {
+		hdr[1] = 0xff;				/* TOS */
+		hdr[8] = 0xff;				/* TTL */
+		hdr[10] = hdr[11] = 0xff;		/* checksum */
+	} else {
+		hdr[0] |= 0x0f;				/* traffic class */
+		hdr[1] = hdr[2] = hdr[3] = 0xff;	/* and flow label */
+		hdr[7] = 0xff;				/* hop limit */
+	}
+	hdr[ip_len + 6] = hdr[ip_len + 7] = 0xff;	/* UDP checksum */
+	hdr[ip_len + 8 + 4] = 0xff;			/* BTH resv8a */
+	crc = crc32_ieee(0xffffffff, lrh, sizeof(lrh));
+	crc = crc32_ieee(crc, hdr, hlen);
+	crc = crc32_ieee(crc, pkt + hlen, len - hlen - 4);
+	return ~crc;
+}
+
+/* The kernel's odph_icrc() of @pkt: linear, stored, paged. */
+static void icrc_kernel(const uint8_t *pkt, size_t len, uint32_t v[3])
+{
+	static char cmd[2 * MAX_PKT + 16];
+	char *reply;
+
+	strcpy(cmd, "icrc ");
+	to_hex(cmd + 5, pkt, len);
+	reply = ctl(cmd);
+	if (sscanf(reply, "icrc %x %x %x", &v[0], &v[1], &v[2]) != 3)
+		die("icrc reply: %s", reply);
+}
+
+/* --------------------------------------------------------------- verbs */
+
+struct ud {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq;
+	struct ibv_qp *qp;
+	struct ibv_mr *mr;
+	uint8_t *buf;
+	size_t buf_size;
+};
+
+static void ud_open(struct ud *u, const char *name, uint32_t qkey,
+		    size_t buf_size)
+{
+	struct ibv_device **list = ibv_get_device_list(NULL);
+	struct ibv_qp_init_attr init = {
+		.qp_type = IBV_QPT_UD,
+		.cap = { .max_send_wr = 128, .max_recv_wr = 128,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct ibv_qp_attr attr = {
+		.qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = qkey,
+	};
+	int i;
+
+	for (i = 0; list && list[i]; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			break;
+	if (!list || !list[i])
+		die("no RDMA device %s", name);
+	u->ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	if (!u->ctx)
+		die("ibv_open_device %s", name);
+	u->pd = ibv_alloc_pd(u->ctx);
+	u->cq = ibv_create_cq(u->ctx, 256, NULL, NULL, 0);
+	u->buf_size = buf_size;
+	u->buf = aligned_alloc(4096, (buf_size + 4095) & ~4095ul);
+	if (!u->pd || !u->cq || !u->buf)
+		die("pd/cq/buf");
+	u->mr = ibv_reg_mr(u->pd, u->buf, buf_size, IBV_ACCESS_LOCAL_WRITE);
+	init.send_cq = init.recv_cq = u->cq;
+	u->qp = ibv_create_qp(u->pd, &init);
+	if (!u->mr || !u->qp)
+		die("mr/qp: %s", strerror(errno));
+	if (ibv_modify_qp(u->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			  IBV_QP_PORT | IBV_QP_QKEY))
+		die("INIT: %s", strerror(errno));
+	attr.qp_state = IBV_QPS_RTR;
+	if (ibv_modify_qp(u->qp, &attr, IBV_QP_STATE))
+		die("RTR: %s", strerror(errno));
+	attr.qp_state = IBV_QPS_RTS;
+	attr.sq_psn = 0;
+	if (ibv_modify_qp(u->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN))
+		die("RTS: %s", strerror(errno));
+}
+
+static void gid_from_ip(const char *ip, union ibv_gid *gid)
+{
+	struct in_addr a4;
+
+	memset(gid, 0, sizeof(*gid));
+	if (inet_pton(AF_INET, ip, &a4) == 1) {
+		gid->raw[10] = gid->raw[11] = 0xff;
+		memcpy(gid->raw + 12, &a4, 4);
+	} else if (inet_pton(AF_INET6, ip, gid->raw) != 1) {
+		die("bad address %s", ip);
+	}
+}
+
+/* Wait for @n completions; return how many came before @timeout s. */
+static int ud_wait(struct ud *u, int n, double timeout, struct ibv_wc *wcs)
+{
+	double end = now() + timeout;
+	int got = 0, k;
+
+	while (got < n && now() < end) {
+		k = ibv_poll_cq(u->cq, n - got, wcs + got);
+		if (k < 0)
+			die("poll_cq");
+		got += k;
+		if (!k)
+			usleep(1000);
+	}
+	return got;
+}
+
+static int cmd_ud_send(int argc, char **argv)
+{
+	int count, size, i, got, gidx;
+	struct ibv_ah_attr ah_attr = { .is_global = 1, .port_num = 1 };
+	struct ibv_wc wcs[128];
+	uint32_t qpn, qkey;
+	struct ibv_ah *ah;
+	struct ud u;
+
+	if (argc != 9)
+		die("ud-send DEV GIDX DADDR COUNT SIZE QPN QKEY TCLASS HOP");
+	gidx = atoi(argv[1]);
+	count = atoi(argv[3]);
+	size = atoi(argv[4]);
+	qpn = strtoul(argv[5], NULL, 0);
+	qkey = strtoul(argv[6], NULL, 0);
+	if (count < 1 || count > 128 || size < 0 || size > 4096)
+		die("COUNT 1..128, SIZE 0..4096");
+	ud_open(&u, argv[0], qkey, (size_t)count * (size + 1));
+	gid_from_ip(argv[2], &ah_attr.grh.dgid);
+	ah_attr.grh.sgid_index = gidx;
+	ah_attr.grh.traffic_class = strtoul(argv[7], NULL, 0);
+	ah_attr.grh.hop_limit = strtoul(argv[8], NULL, 0);
+	ah = ibv_create_ah(u.pd, &ah_attr);
+	if (!ah)
+		die("ibv_create_ah: %s", strerror(errno));
+	for (i = 0; i < count * (size + 1); i++)
+		u.buf[i] = i * 13 + 5;
+	for (i = 0; i < count; i++) {
+		struct ibv_sge sge = {
+			.addr = (uintptr_t)(u.buf + (size_t)i * (size + 1)),
+			.length = size, .lkey = u.mr->lkey,
+		};
+		struct ibv_send_wr wr = {
+			.wr_id = i, .sg_list = &sge, .num_sge = 1,
+			.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
+			.wr.ud = { .ah = ah, .remote_qpn = qpn,
+				   .remote_qkey = qkey },
+		}, *bad;
+
+		if (ibv_post_send(u.qp, &wr, &bad))
+			die("post_send: %s", strerror(errno));
+	}
+	got = ud_wait(&u, count, 20, wcs);
+	for (i = 0; i < got; i++)
+		if (wcs[i].status != IBV_WC_SUCCESS)
+			die("send completion %d: %s", i,
+			    ibv_wc_status_str(wcs[i].status));
+	printf("sent %d qpn %u\n", got, u.qp->qp_num);
+	return got == count ? 0 : 1;
+}
+
+static int cmd_ud_recv(int argc, char **argv)
+{
+	static char hex[2 * 4096 + 1];
+	struct ibv_wc wcs[128];
+	int count, i, got;
+	size_t slot = GRH_LEN + 4096;
+	struct ud u;
+
+	if (argc != 5)
+		die("ud-recv DEV GIDX COUNT TIMEOUT QKEY");
+	count = atoi(argv[2]);
+	if (count < 1 || count > 128)
+		die("COUNT 1..128");
+	ud_open(&u, argv[0], strtoul(argv[4], NULL, 0), count * slot);
+	for (i = 0; i < count; i++) {
+		struct ibv_sge sge = {
+			.addr = (uintptr_t)(u.buf + i * slot),
+			.length = slot, .lkey = u.mr->lkey,
+		};
+		struct ibv_recv_wr wr = {
+			.wr_id = i, .sg_list = &sge, .num_sge = 1,
+		}, *bad;
+
+		if (ibv_post_recv(u.qp, &wr, &bad))
+			die("post_recv: %s", strerror(errno));
+	}
+	printf("qpn %u\n", u.qp->qp_num);
+	fflush(stdout);
+	got = ud_wait(&u, count, atof(argv[3]), wcs);
+	for (i = 0; i < got; i++) {
+		uint32_t len = wcs[i].byte_len - GRH_LEN;
+
+		if (wcs[i].status != IBV_WC_SUCCESS ||
+		    wcs[i].byte_len < GRH_LEN)
+			die("recv completion: %s",
+			    ibv_wc_status_str(wcs[i].status));
+		to_hex(hex, u.buf + wcs[i].wr_id * slot + GRH_LEN, len);
+		printf("recv %u %s\n", len, hex);
+	}
+	return got == count ? 0 : 1;
+}
+
+/* ------------------------------------------------------------- capture */
+
+/* If @frame is a RoCE v2 packet, return its IP header and set @len. */
+static const uint8_t *roce_packet(const uint8_t *frame, size_t flen,
+				  size_t *len)
+{
+	const uint8_t *ip = frame + ETH_HLEN;
+	uint16_t type = frame[12] << 8 | frame[13];
+	size_t ip_len, tot;
+
+	if (flen < ETH_HLEN + 40 + 8)
+		return NULL;
+	if (type == ETHERTYPE_IP && ip[9] == IPPROTO_UDP) {
+		ip_len = (ip[0] & 15) * 4u;
+		tot = ip[2] << 8 | ip[3];
+	} else if (type == ETHERTYPE_IPV6 && ip[6] == IPPROTO_UDP) {
+		ip_len = 40;
+		tot = 40 + (ip[4] << 8 | ip[5]);
+	} else {
+		return NULL;
+	}
+	if (tot > flen - ETH_HLEN || (ip[ip_len + 2] << 8 | ip[ip_len + 3])
+	    != ROCE_PORT)
+		return NULL;
+	*len = tot;
+	return ip;
+}
+
+static int cmd_capture_check(int argc, char **argv)
+{
+	int s, count, got = 0, bad = 0;
+	static uint8_t frame[65536];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	socklen_t alen;
+	double end;
+
+	if (argc != 3)
+		die("capture-check IFNAME COUNT TIMEOUT");
+	count = atoi(argv[1]);
+	s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (s < 0)
+		die("AF_PACKET: %s", strerror(errno));
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = if_nametoindex(argv[0]);
+	if (!sll.sll_ifindex || bind(s, (void *)&sll, sizeof(sll)))
+		die("bind %s: %s", argv[0], strerror(errno));
+	printf("ready\n");
+	fflush(stdout);
+	end = now() + atof(argv[2]);
+	while (got < count && now() < end) {
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		const uint8_t *pkt;
+		uint32_t k[3], user;
+		ssize_t n;
+		size_t len;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		alen = sizeof(sll);
+		n = recvfrom(s, frame, sizeof(frame), 0, (void *)&sll, &alen);
+		if (n <= 0 || sll.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		pkt = roce_packet(frame, n, &len);
+		if (!pkt)
+			continue;
+		icrc_kernel(pkt, len, k);
+		user = icrc_user(pkt, len);
+		got++;
+		if (k[0] != k[1] || k[2] != k[1] || user != k[1])
+			bad++;
+		printf("pkt %d IPv%d len %zu opcode 0x%02x wire %08x kernel %08x paged %08x user %08x %s\n",
+		       got, pkt[0] >> 4, len,
+		       pkt[(pkt[0] >> 4 == 4 ? (pkt[0] & 15) * 4 : 40) + 8],
+		       k[1], k[0], k[2], user,
+		       k[0] == k[1] && k[2] == k[1] && user == k[1] ?
+		       "ok" : "MISMATCH");
+	}
+	printf("captured %d of %d, %d mismatched\n", got, count, bad);
+	return got == count && !bad ? 0 : 1;
+}
+
+/* ----------------------------------------------------------- injection */
+
+static int udp_socket_to(const char *daddr, struct sockaddr_storage *ss,
+			 socklen_t *slen)
+{
+	struct sockaddr_in *s4 = (void *)ss;
+	struct sockaddr_in6 *s6 = (void *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, daddr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(ROCE_PORT);
+		*slen = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, daddr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(ROCE_PORT);
+		*slen = sizeof(*s6);
+	} else {
+		die("bad address %s", daddr);
+	}
+	return socket(ss->ss_family, SOCK_DGRAM, 0);
+}
+
+static int cmd_udp_send(int argc, char **argv)
+{
+	static uint8_t buf[MAX_PKT];
+	struct sockaddr_storage ss;
+	socklen_t slen;
+	int s, i, count;
+	size_t len;
+
+	if (argc < 2)
+		die("udp-send DADDR HEX [COUNT]");
+	len = strcmp(argv[1], "-") ? from_hex(buf, sizeof(buf), argv[1]) : 0;
+	count = argc > 2 ? atoi(argv[2]) : 1;
+	s = udp_socket_to(argv[0], &ss, &slen);
+	if (s < 0)
+		die("socket: %s", strerror(errno));
+	for (i = 0; i < count; i++)
+		if (sendto(s, buf, len, 0, (void *)&ss, slen) != (ssize_t)len)
+			die("sendto: %s", strerror(errno));
+	return 0;
+}
+
+static int cmd_fuzz(int argc, char **argv)
+{
+	static const uint8_t ops[] = { 0x00, 0x04, 0x06, 0x0a, 0x0c, 0x0d,
+				       0x11, 0x12, 0x13, 0x64, 0x65, 0x15,
+				       0x1f, 0x63, 0xff };
+	struct sockaddr_storage ss;
+	uint8_t buf[256];
+	socklen_t slen;
+	int s, i, count;
+	size_t len, j;
+
+	if (argc != 3)
+		die("fuzz DADDR COUNT SEED");
+	count = atoi(argv[1]);
+	srand(atoi(argv[2]));
+	s = udp_socket_to(argv[0], &ss, &slen);
+	if (s < 0)
+		die("socket: %s", strerror(errno));
+	for (i = 0; i < count; i++) {
+		len = rand() % sizeof(buf);
+		for (j = 0; j < len; j++)
+			buf[j] = rand();
+		if (len > 1) {
+			buf[0] = ops[rand() % sizeof(ops)];
+			/* mostly version 0, so later checks get reached */
+			if (rand() % 4)
+				buf[1] &= 0xf0;
+		}
+		if (sendto(s, buf, len, 0, (void *)&ss, slen) != (ssize_t)len)
+			die("sendto: %s", strerror(errno));
+	}
+	printf("sent %d\n", count);
+	return 0;
+}
+
+static uint16_t ip_csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static void raw4_send(int s, const struct sockaddr_in *dst,
+		      const uint8_t *pkt, size_t len)
+{
+	if (sendto(s, pkt, len, 0, (const void *)dst, sizeof(*dst)) !=
+	    (ssize_t)len)
+		die("raw sendto: %s", strerror(errno));
+}
+
+/* Send @pkt (header @hl bytes) as two fragments. */
+static void raw4_send_frags(int s, const struct sockaddr_in *dst,
+			    const uint8_t *pkt, size_t len, size_t hl)
+{
+	static uint8_t frag[MAX_PKT];
+	size_t first = ((len - hl) / 2) & ~7ul;	/* payload bytes in #1 */
+
+	memcpy(frag, pkt, hl);
+	memcpy(frag + hl, pkt + hl, first);
+	frag[2] = (hl + first) >> 8;
+	frag[3] = hl + first;
+	frag[6] = 0x20;				/* MF, offset 0 */
+	frag[7] = 0;
+	raw4_send(s, dst, frag, hl + first);
+
+	memcpy(frag + hl, pkt + hl + first, len - hl - first);
+	frag[2] = (len - first) >> 8;
+	frag[3] = len - first;
+	frag[6] = (first / 8) >> 8;		/* last, offset */
+	frag[7] = first / 8;
+	raw4_send(s, dst, frag, len - first);
+}
+
+static int cmd_raw4(int argc, char **argv)
+{
+	static uint8_t pkt[MAX_PKT];
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	int s, i, opts = 0, frag = 0, good;
+	size_t hl, len;
+	uint32_t k[3], icrc;
+
+	if (argc < 4)
+		die("raw4 SADDR DADDR HEX good|bad [opts] [frag]");
+	good = !strcmp(argv[3], "good");
+	for (i = 4; i < argc; i++) {
+		opts |= !strcmp(argv[i], "opts");
+		frag |= !strcmp(argv[i], "frag");
+	}
+	hl = opts ? 24 : 20;
+	len = hl + 8 + from_hex(pkt + hl + 8, sizeof(pkt) - hl - 12, argv[2]);
+	len += 4;
+	pkt[0] = 0x40 | hl / 4;
+	pkt[1] = 0x08;				/* TOS, masked */
+	pkt[2] = len >> 8;
+	pkt[3] = len;
+	pkt[4] = 0x12;				/* id: not 0, or the */
+	pkt[5] = 0x34;				/* kernel picks one */
+	pkt[8] = 17;				/* TTL, masked */
+	pkt[9] = IPPROTO_UDP;
+	if (inet_pton(AF_INET, argv[0], pkt + 12) != 1 ||
+	    inet_pton(AF_INET, argv[1], pkt + 16) != 1)
+		die("bad address");
+	if (opts)
+		memset(pkt + 20, 1, 4);		/* IPOPT_NOOP */
+	pkt[hl + 0] = 0xc0;			/* source port 49152 */
+	pkt[hl + 1] = 0x00;
+	pkt[hl + 2] = ROCE_PORT >> 8;
+	pkt[hl + 3] = ROCE_PORT & 0xff;
+	pkt[hl + 4] = (len - hl) >> 8;
+	pkt[hl + 5] = len - hl;			/* checksum 0: none */
+	/* The ICRC covers the packet as reassembled: no fragment bits. */
+	icrc_kernel(pkt, len, k);
+	icrc = k[0] ^ (good ? 0 : 1);
+	for (i = 0; i < 4; i++)
+		pkt[len - 4 + i] = icrc >> (8 * i);
+	pkt[10] = pkt[11] = 0;
+	icrc = ip_csum(pkt, hl);
+	pkt[10] = icrc >> 8;
+	pkt[11] = icrc;
+
+	s = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (s < 0)
+		die("raw socket: %s", strerror(errno));
+	memcpy(&dst.sin_addr, pkt + 16, 4);
+	if (frag)
+		raw4_send_frags(s, &dst, pkt, len, hl);
+	else
+		raw4_send(s, &dst, pkt, len);
+	printf("sent %zu bytes icrc %08x\n", len, k[0] ^ (good ? 0 : 1));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "ctl", cmd_ctl },
+		{ "ud-send", cmd_ud_send },
+		{ "ud-recv", cmd_ud_recv },
+		{ "capture-check", cmd_capture_check },
+		{ "udp-send", cmd_udp_send },
+		{ "raw4", cmd_raw4 },
+		{ "fuzz", cmd_fuzz },
+	};
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 2, argv + 2);
+	die("usage: wire_tool ctl|ud-send|ud-recv|capture-check|udp-send|raw4|fuzz ARGS");
+	return 2;
+}
