@@ -4,6 +4,9 @@
 #   make check    ... then run the whole test suite (VM harness self-test,
 #                 then every test program inside the VM)
 #   make bench    ... then run the benchmarks in the VM (bench/results/)
+#   make check-debug  the suite on the feature kernel (KASAN, lockdep,
+#                 DEVICE_PRIVATE...; kernel/config/README.md), built once
+#                 into ~/.cache/ib_odp_hmm with the modules rebuilt for it
 # KVER= / KDIR= pick the kernel the modules are built for (default: the
 # newest installed Debian headers, which is also the kernel the VM boots).
 
@@ -11,6 +14,8 @@ KVER ?=
 KDIR ?=
 KMAKE = $(MAKE) -C kernel/ib_odp_hmm WERROR=1 $(if $(KVER),KVER=$(KVER)) $(if $(KDIR),KDIR=$(KDIR))
 VM = tests/vm/run $(if $(KVER),--kernel $(KVER))
+# check-debug: VM time limit (boot + suite under KASAN/TCG), in seconds.
+DEBUG_TIMEOUT ?= 5400
 
 all: modules tests demo-bin bench-bin
 
@@ -20,8 +25,11 @@ setup:
 modules: setup
 	$(KMAKE)
 
+# tests/nic/wire_build.sh: the odph_wire test module (the wire layer on its
+# own) and wire_tool, for tests/nic/wire_tests.sh.
 tests: setup
 	$(MAKE) -C tests
+	$(if $(KVER),KVER=$(KVER)) $(if $(KDIR),KDIR=$(KDIR)) tests/nic/wire_build.sh
 
 bench-bin: setup
 	$(MAKE) -C bench
@@ -38,10 +46,21 @@ check: all
 bench: all
 	$(VM) -- bench/run
 
+# scripts/feature-kernel prints FK_*= assignments: the kernel, its module
+# tree, and kernel/ib_odp_hmm rebuilt against it in the cache (the Debian
+# build in kernel/ib_odp_hmm is untouched; the guest sees the cache copy as
+# kernel/ib_odp_hmm through --project-modules).
+check-debug: setup tests
+	@fk=$$(scripts/feature-kernel --project-modules) && eval "$$fk" && \
+	echo "check-debug: kernel $$FK_KVER, modules $$FK_PROJECT_MODULES" && \
+	tests/vm/run --kernel "$$FK_BZIMAGE" --modules "$$FK_MODULES" \
+		--project-modules "$$FK_PROJECT_MODULES" \
+		--timeout $(DEBUG_TIMEOUT) -- tests/run
+
 clean:
 	$(KMAKE) clean
 	$(MAKE) -C tests clean
 	$(MAKE) -C demo clean
 	$(MAKE) -C bench clean
 
-.PHONY: all setup modules tests demo-bin bench-bin demo check bench clean
+.PHONY: all setup modules tests demo-bin bench-bin demo check bench check-debug clean

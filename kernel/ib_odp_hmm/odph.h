@@ -57,7 +57,7 @@ struct odph_dev {
 	struct net_device *ndev;	/* held for the device's life */
 	netdevice_tracker ndev_tracker;
 	struct list_head list;		/* odph_devices, under odph_dev_lock */
-	void *sock;			/* odph_net.c: the namespace socket */
+	void *sock;			/* odph_net.c: struct odph_net_socks */
 
 	struct xarray qps;		/* qpn -> odph_qp (RCU lookups) */
 	struct xarray mrs;		/* key >> 8 -> odph_mr (RCU lookups) */
@@ -257,6 +257,7 @@ struct odph_qp {
 	struct odph_fault resp_fault;	/* responder side, under rq_lock */
 	struct work_struct fault_work;	/* resolves resp_fault */
 	bool sq_draining;
+	bool dying;			/* odph_destroy_qp() has begun */
 
 	/* receive queue and responder */
 	spinlock_t rq_lock;
@@ -416,5 +417,22 @@ void odph_comp_retry_timer(struct timer_list *t);
 void odph_comp_rnr_timer(struct timer_list *t);
 
 extern struct workqueue_struct *odph_wq;
+
+/*
+ * Every timer arm and work queueing of a QP goes through these two, so
+ * odph_destroy_qp() can stop them for good: 6.1 has no timer_shutdown().
+ */
+static inline void odph_qp_arm(struct odph_qp *qp, struct timer_list *t,
+			       unsigned long expires)
+{
+	if (!READ_ONCE(qp->dying))
+		mod_timer(t, expires);
+}
+
+static inline void odph_qp_queue(struct odph_qp *qp, struct work_struct *w)
+{
+	if (!READ_ONCE(qp->dying))
+		queue_work(odph_wq, w);
+}
 
 #endif /* ODPH_H */

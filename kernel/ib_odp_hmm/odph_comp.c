@@ -303,7 +303,7 @@ static void odph_comp_nak(struct odph_qp *qp, struct odph_pkt *pkt, u8 syn)
 			return;
 		}
 		odph_comp_rewind(qp, pkt->psn);
-		mod_timer(&qp->rnr_timer, jiffies +
+		odph_qp_arm(qp, &qp->rnr_timer, jiffies +
 			  usecs_to_jiffies(odph_rnr_usec[syn & 0x1f]) + 1);
 		return;
 	}
@@ -336,7 +336,7 @@ static void odph_comp_rearm(struct odph_qp *qp, bool progress)
 	if (!odph_comp_oldest(qp, NULL))
 		del_timer(&qp->retry_timer);
 	else if (progress && qp->attr.timeout)
-		mod_timer(&qp->retry_timer, jiffies +
+		odph_qp_arm(qp, &qp->retry_timer, jiffies +
 			  max(usecs_to_jiffies(4ULL << min_t(u8, qp->attr.timeout, 31)),
 			      msecs_to_jiffies(10)));
 }
@@ -407,7 +407,7 @@ void odph_comp_retry_timer(struct timer_list *t)
 	if (failed)
 		odph_comp_retire(qp);
 	else
-		queue_work(odph_wq, &qp->req_work);
+		odph_qp_queue(qp, &qp->req_work);
 }
 
 /* The RNR wait is over: the requester may send again. */
@@ -415,5 +415,5 @@ void odph_comp_rnr_timer(struct timer_list *t)
 {
 	struct odph_qp *qp = from_timer(qp, t, rnr_timer);
 
-	queue_work(odph_wq, &qp->req_work);
+	odph_qp_queue(qp, &qp->req_work);
 }

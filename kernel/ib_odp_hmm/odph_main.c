@@ -8,6 +8,7 @@
  * A device lives on one Ethernet netdev and in that netdev's network
  * namespace; it goes away with the netdev.
  */
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
@@ -108,10 +109,13 @@ static int odph_newlink(const char *ibdev_name, struct net_device *ndev)
 	ret = odph_init_dev(dev, ndev);
 	if (ret)
 		goto err_put_ndev;
+	/*
+	 * No ib_device_set_netdev(): the core would then hand this device to
+	 * anyone who looks up RDMA_DRIVER_RXE by netdev, and stock rdma_rxe's
+	 * netdev notifier would take it for a struct rxe_dev.  The core finds
+	 * the netdev through ops.get_netdev instead.
+	 */
 	odph_set_device_ops(&dev->ib);
-	ret = ib_device_set_netdev(&dev->ib, ndev, ODPH_PORT);
-	if (ret)
-		goto err_close_net;
 
 	mutex_lock(&odph_dev_lock);
 	list_add_tail_rcu(&dev->list, &odph_devices);
@@ -127,7 +131,6 @@ err_unlist:
 	list_del_rcu(&dev->list);
 	mutex_unlock(&odph_dev_lock);
 	synchronize_rcu();
-err_close_net:
 	odph_net_dev_close(dev);
 err_put_ndev:
 	netdev_put(ndev, &dev->ndev_tracker);
@@ -155,12 +158,16 @@ static int odph_netdev_event(struct notifier_block *nb, unsigned long event,
 			     void *ptr)
 {
 	struct net_device *ndev = netdev_notifier_info_to_dev(ptr);
-	struct ib_device *ib = ib_device_get_by_netdev(ndev, RDMA_DRIVER_RXE);
+	struct odph_dev *dev;
+	struct ib_device *ib = NULL;
 
+	rcu_read_lock();
+	dev = odph_dev_from_netdev(ndev);
+	if (dev && ib_device_try_get(&dev->ib))
+		ib = &dev->ib;
+	rcu_read_unlock();
 	if (!ib)
 		return NOTIFY_DONE;
-	if (ib->ops.dealloc_driver != odph_dealloc_driver)
-		goto out_put;
 
 	switch (event) {
 	case NETDEV_UNREGISTER:
@@ -177,7 +184,6 @@ static int odph_netdev_event(struct notifier_block *nb, unsigned long event,
 		odph_port_event(to_odph_dev(ib), IB_EVENT_PORT_ERR);
 		break;
 	}
-out_put:
 	ib_device_put(ib);
 	return NOTIFY_DONE;
 }
@@ -211,21 +217,27 @@ err_destroy_wq:
 
 /*
  * Unregister our devices one by one: ib_unregister_driver() would take the
- * stock rxe devices too, since both report RDMA_DRIVER_RXE.
+ * stock rxe devices too, since both report RDMA_DRIVER_RXE.  A device whose
+ * last reference is already gone is being torn down by a queued
+ * unregistration (netdev removal); wait for it to leave the list.
  */
 static void odph_unregister_all(void)
 {
 	struct odph_dev *dev;
+	bool busy;
 
 	for (;;) {
 		mutex_lock(&odph_dev_lock);
 		dev = list_first_entry_or_null(&odph_devices, struct odph_dev,
 					       list);
-		if (dev && !ib_device_try_get(&dev->ib))
-			dev = NULL;
+		busy = dev && !ib_device_try_get(&dev->ib);
 		mutex_unlock(&odph_dev_lock);
 		if (!dev)
 			return;
+		if (busy) {
+			msleep(20);
+			continue;
+		}
 		ib_unregister_device_and_put(&dev->ib);
 	}
 }

@@ -65,18 +65,27 @@ struct sk_buff *odph_net_alloc_skb(struct odph_dev *dev,
  * odph_net_xmit - append the ICRC, push UDP and IP headers, route in the
  * netdev's namespace and send.  A destination that is one of this device's
  * own addresses is looped back to odph_rcv() without touching the network.
- * Consumes @skb in every case; returns 0 or -errno (-EHOSTUNREACH, ...).
+ * Consumes @skb in every case; returns 0 or -errno (-EHOSTUNREACH, ...)
+ * and counts ODPH_CNT_SENT_PKTS or ODPH_CNT_XMIT_ERR itself.  @skb must
+ * not be shared; not callable from hardirq context.  A local destination
+ * runs odph_rcv() synchronously, with BHs disabled, before this returns.
  */
 int odph_net_xmit(struct odph_dev *dev, const struct odph_path *path,
 		  struct sk_buff *skb);
 
-/* ICRC of a packet whose skb->data is at the IP header (odph_icrc.c). */
+/*
+ * ICRC of a packet whose skb->data is at the IP header (odph_icrc.c); the
+ * last 4 bytes of skb->len are the ICRC field itself.  The result is in
+ * wire (little-endian) order: put_unaligned_le32() / get_unaligned_le32().
+ */
 u32 odph_icrc(struct sk_buff *skb);
 
 /*
  * Implemented by the engines (odph_recv.c): a validated packet for @dev.
- * skb->data is at the BTH, the ICRC trimmed, odph_rx_cb() filled.  Called
- * in softirq context (or process context for loopback); consumes @skb.
+ * skb->data is at the BTH, the ICRC trimmed, odph_rx_cb() filled; the skb
+ * is linear and must be treated as read-only.  Called under
+ * rcu_read_lock() with BHs disabled (softirq, or a looped-back xmit);
+ * consumes @skb.
  */
 void odph_rcv(struct odph_dev *dev, struct sk_buff *skb);
 

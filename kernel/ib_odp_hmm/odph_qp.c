@@ -384,6 +384,25 @@ void odph_qp_error(struct odph_qp *qp)
 	odph_resp_flush(qp);
 }
 
+/*
+ * Stop the QP's timers and work items for good.  A work item that saw
+ * dying == false may arm a timer after the first round's del_timer_sync(),
+ * and a timer that fired before dying was set may have queued work; the
+ * second round catches both, and nothing after it re-arms.
+ */
+static void odph_qp_quiesce(struct odph_qp *qp)
+{
+	int round;
+
+	WRITE_ONCE(qp->dying, true);
+	for (round = 0; round < 2; round++) {
+		del_timer_sync(&qp->retry_timer);
+		del_timer_sync(&qp->rnr_timer);
+		cancel_work_sync(&qp->req_work);
+		cancel_work_sync(&qp->fault_work);
+	}
+}
+
 int odph_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 {
 	struct odph_qp *qp = to_odph_qp(ibqp);
@@ -391,10 +410,7 @@ int odph_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	xa_erase(&qp->dev->qps, qp->ib.qp_num);
 	odph_qp_put(qp);
 	wait_for_completion(&qp->released);
-	del_timer_sync(&qp->retry_timer);
-	del_timer_sync(&qp->rnr_timer);
-	cancel_work_sync(&qp->req_work);
-	cancel_work_sync(&qp->fault_work);
+	odph_qp_quiesce(qp);
 	odph_qp_fini_queues(qp);
 	kfree(qp->resp.rwqe);
 	kfree(qp->resp.res);

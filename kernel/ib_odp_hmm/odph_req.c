@@ -518,7 +518,7 @@ static bool odph_req_step(struct odph_qp *qp)
 	tmo = odph_req_timeout(qp);
 	if (skb && qp->ib.qp_type == IB_QPT_RC && tmo &&
 	    !timer_pending(&qp->retry_timer))
-		mod_timer(&qp->retry_timer, jiffies + tmo);
+		odph_qp_arm(qp, &qp->retry_timer, jiffies + tmo);
 	if (err) {
 		s->status = err == -EACCES ? IB_WC_LOC_PROT_ERR :
 					     IB_WC_LOC_LEN_ERR;
@@ -526,8 +526,8 @@ static bool odph_req_step(struct odph_qp *qp)
 	}
 	spin_unlock_bh(&qp->sq_lock);
 
-	if (skb && odph_net_xmit(qp->dev, &path, skb))
-		odph_counter_inc(qp->dev, ODPH_CNT_XMIT_ERR);
+	if (skb)
+		odph_net_xmit(qp->dev, &path, skb);	/* counts its errors */
 	if (err || qp->ib.qp_type != IB_QPT_RC)
 		odph_comp_retire(qp);
 	return true;
@@ -540,7 +540,7 @@ static void odph_req_run(struct odph_qp *qp)
 	while (odph_req_step(qp)) {
 		if (!--budget) {
 			/* Let others run; the work item continues. */
-			queue_work(odph_wq, &qp->req_work);
+			odph_qp_queue(qp, &qp->req_work);
 			return;
 		}
 	}
@@ -555,7 +555,7 @@ static void odph_req_run(struct odph_qp *qp)
 void odph_req_kick(struct odph_qp *qp)
 {
 	if (in_softirq() || in_hardirq()) {
-		queue_work(odph_wq, &qp->req_work);
+		odph_qp_queue(qp, &qp->req_work);
 		return;
 	}
 	set_bit(ODPH_REQ_AGAIN, &qp->req_flags);

@@ -105,7 +105,7 @@ static void odph_resp_rnr(struct odph_resp_ctx *c)
 	odph_counter_inc(qp->dev, ODPH_CNT_RNR_NAK_SENT);
 	odph_resp_ack(c, ODPH_AETH_RNR_NAK | (t & 0x1f), c->pkt->psn);
 	if (qp->resp_fault.pending)
-		queue_work(odph_wq, &qp->fault_work);
+		odph_qp_queue(qp, &qp->fault_work);
 }
 
 /*
@@ -660,8 +660,7 @@ void odph_resp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
 	spin_unlock_bh(&qp->rq_lock);
 
 	while ((out = __skb_dequeue(&c.out)))
-		if (odph_net_xmit(qp->dev, &qp->path, out))
-			odph_counter_inc(qp->dev, ODPH_CNT_XMIT_ERR);
+		odph_net_xmit(qp->dev, &qp->path, out);	/* counts its errors */
 	consume_skb(skb);
 	if (fatal && qp->state != IB_QPS_ERR)
 		odph_qp_error(qp);
