@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# odph against the kernel's own rdma_rxe, both directions, and odph through
+# a lossy, reordering link.  rxe stays in init_net (all stock 6.1 rxe can
+# do) on vR; odph sits in namespace odphB on vB.  Runs in the VM.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+. tests/nic/netns.sh
+
+PORT=18700
+
+rxe_setup() {
+	$IP netns add odphB && $IP link add vR type veth peer name vB &&
+	$IP link set vB netns odphB &&
+	$IP addr add 10.12.0.1/24 dev vR && $IP link set vR up &&
+	in_ns B $IP addr add 10.12.0.2/24 dev vB &&
+	in_ns B $IP link set vB up && in_ns B $IP link set lo up &&
+	rdma link add rxe0 type rxe netdev vR &&
+	in_ns B rdma link add odphB type odph netdev vB
+}
+
+rxe_teardown() {
+	rdma link delete rxe0 2>/dev/null
+	in_ns B rdma link delete odphB 2>/dev/null
+	$IP link del vR 2>/dev/null
+	$IP netns del odphB 2>/dev/null
+}
+
+# cross SERVER PROG ARGS...: SERVER is rxe or odph; the client is the other.
+# $ODPH_EXTRA goes to the odph side only (rxe refuses ODP).
+cross() {
+	local side=$1 prog=$2 gR gB srv rc
+	shift 2
+	gR=$(gid_index rxe0 10.12.0.1) && gB=$(gid_index odphB 10.12.0.2) ||
+		return 1
+	PORT=$((PORT + 1))
+	if [ "$side" = rxe ]; then
+		timeout 120 "$prog" -d rxe0 -g "$gR" -p "$PORT" "$@" &
+		srv=$!
+		sleep 2
+		timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" \
+			-p "$PORT" ${ODPH_EXTRA:-} "$@" 10.12.0.1
+	else
+		timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" \
+			-p "$PORT" ${ODPH_EXTRA:-} "$@" &
+		srv=$!
+		sleep 2
+		timeout 120 "$prog" -d rxe0 -g "$gR" -p "$PORT" "$@" 10.12.0.2
+	fi
+	rc=$?
+	wait "$srv" && [ "$rc" = 0 ]
+}
+
+cross_odp() {
+	ODPH_EXTRA=-o cross "$@"
+}
+
+# lossy ARGS...: ibv_rc_pingpong odphA <-> odphB with netem on vB.
+lossy() {
+	in_ns B tc qdisc add dev vB root netem loss 5% reorder 10% delay 1ms ||
+		return 1
+	pair ibv_rc_pingpong "$@"
+	local rc=$?
+	in_ns B tc qdisc del dev vB root
+	in_ns B rdma statistic show link odphB/1
+	in_ns A rdma statistic show link odphA/1
+	[ "$rc" = 0 ] &&
+		[ "$(counter odphA retransmits)$(counter odphB retransmits)" != 00 ]
+}
+
+# counter DEV NAME: a port counter of DEV (created in namespace A or B).
+counter() {
+	local ns=${1#odph}
+	in_ns "$ns" rdma statistic show link "$1/1" |
+		sed -n "s/.* $2 \([0-9]*\).*/\1/p"
+}
+
+# pair (from tools_tests.sh's shape): server in A, client in B.
+pair() {
+	local prog=$1 gA gB srv rc
+	shift
+	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
+		return 1
+	PORT=$((PORT + 1))
+	timeout 120 $IP netns exec odphA "$prog" -d odphA -g "$gA" -p "$PORT" \
+		"$@" &
+	srv=$!
+	sleep 2
+	timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" -p "$PORT" \
+		"$@" 10.11.0.1
+	rc=$?
+	wait "$srv" && [ "$rc" = 0 ]
+}
+
+if rxe_setup; then
+	tap_case "rxe server, odph client: ibv_rc_pingpong 4 KiB, checked" \
+		cross rxe ibv_rc_pingpong -c -s 4096 -n 100
+	tap_case "odph server, rxe client: ibv_rc_pingpong 4 KiB, checked" \
+		cross odph ibv_rc_pingpong -c -s 4096 -n 100
+	tap_case "rxe server, odph client: 64 KiB messages, checked" \
+		cross rxe ibv_rc_pingpong -c -s 65536 -m 1024 -n 20
+	tap_case "odph server, rxe client: ibv_ud_pingpong, checked" \
+		cross odph ibv_ud_pingpong -c -s 1024 -n 100
+	tap_case "rxe server, odph client with ODP MRs, checked" \
+		cross_odp rxe ibv_rc_pingpong -c -s 8192 -n 50
+	tap_case "odph server with ODP MRs, rxe client, checked" \
+		cross_odp odph ibv_rc_pingpong -c -s 8192 -n 50
+else
+	tap_case "rxe and odph on a veth set up" false
+fi
+rxe_teardown
+
+if netns_setup; then
+	tap_case "5% loss, 10% reorder: 16 KiB messages arrive intact, retransmitted" \
+		lossy -c -s 16384 -m 1024 -n 100
+else
+	tap_case "namespaces set up" false
+fi
+netns_teardown
+tap_done
