@@ -52,15 +52,49 @@ cross() {
 	wait "$srv" && [ "$rc" = 0 ]
 }
 
+# cross_perf SERVER PROG ARGS...: a perftest program between rxe0 and
+# odphB, SERVER (rxe or odph) listening; both exit 0, the client prints a
+# result row.  $ODPH_EXTRA goes to the odph side only.
+cross_perf() {
+	local side=$1 prog=$2 gR gB srv rc out
+	shift 2
+	gR=$(gid_index rxe0 10.12.0.1) && gB=$(gid_index odphB 10.12.0.2) ||
+		return 1
+	PORT=$((PORT + 1))
+	if [ "$side" = rxe ]; then
+		timeout 120 "$prog" -d rxe0 -x "$gR" -p "$PORT" -F "$@" &
+		srv=$!
+		sleep 2
+		out=$(timeout 120 $IP netns exec odphB "$prog" -d odphB -x "$gB" \
+			-p "$PORT" -F ${ODPH_EXTRA:-} "$@" 10.12.0.1 2>&1)
+	else
+		timeout 120 $IP netns exec odphB "$prog" -d odphB -x "$gB" \
+			-p "$PORT" -F ${ODPH_EXTRA:-} "$@" &
+		srv=$!
+		sleep 2
+		out=$(timeout 120 "$prog" -d rxe0 -x "$gR" -p "$PORT" -F "$@" \
+			10.12.0.2 2>&1)
+	fi
+	rc=$?
+	echo "$out"
+	wait "$srv" && [ "$rc" = 0 ] &&
+		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
+}
+
+cross_perf_odp() {
+	ODPH_EXTRA=--odp cross_perf "$@"
+}
+
 cross_odp() {
 	ODPH_EXTRA=-o cross "$@"
 }
 
-# lossy ARGS...: ibv_rc_pingpong odphA <-> odphB with netem on vB.
+# lossy PROG ARGS...: PROG odphA <-> odphB with netem on vB; must complete
+# and must have needed retransmissions.
 lossy() {
 	in_ns B tc qdisc add dev vB root netem loss 5% reorder 10% delay 1ms ||
 		return 1
-	pair ibv_rc_pingpong "$@"
+	pair "$@"
 	local rc=$?
 	in_ns B tc qdisc del dev vB root
 	in_ns B rdma statistic show link odphB/1
@@ -106,6 +140,26 @@ if rxe_setup; then
 		cross_odp rxe ibv_rc_pingpong -c -s 8192 -n 50
 	tap_case "odph server with ODP MRs, rxe client, checked" \
 		cross_odp odph ibv_rc_pingpong -c -s 8192 -n 50
+	tap_case "rxe server, odph client: every RC opcode, data checked" \
+		cross rxe tests/build/xfer_tool
+	tap_case "odph server, rxe client: every RC opcode, data checked" \
+		cross odph tests/build/xfer_tool
+	tap_case "rxe server, odph client (ODP MRs): every RC opcode" \
+		cross_odp rxe tests/build/xfer_tool
+	tap_case "odph server (ODP MRs), rxe client: every RC opcode" \
+		cross_odp odph tests/build/xfer_tool
+	for t in "ib_write_bw -s 65536 -n 100" "ib_read_bw -s 65536 -n 100" \
+		 "ib_send_bw -s 65536 -n 100" "ib_atomic_bw -n 100" \
+		 "ib_write_lat -s 8 -n 200"; do
+		tap_case "rxe server, odph client: $t" cross_perf rxe $t
+		tap_case "odph server, rxe client: $t" cross_perf odph $t
+	done
+	for t in "ib_write_bw" "ib_read_bw" "ib_send_bw"; do
+		tap_case "odph --odp server, rxe pinned client: $t 64 KiB" \
+			cross_perf_odp odph $t -s 65536 -n 100
+		tap_case "rxe pinned server, odph --odp client: $t 64 KiB" \
+			cross_perf_odp rxe $t -s 65536 -n 100
+	done
 else
 	tap_case "rxe and odph on a veth set up" false
 fi
@@ -113,7 +167,9 @@ rxe_teardown
 
 if netns_setup; then
 	tap_case "5% loss, 10% reorder: 16 KiB messages arrive intact, retransmitted" \
-		lossy -c -s 16384 -m 1024 -n 100
+		lossy ibv_rc_pingpong -c -s 16384 -m 1024 -n 100
+	tap_case "5% loss, 10% reorder: every RC opcode, data checked" \
+		lossy tests/build/xfer_tool
 else
 	tap_case "namespaces set up" false
 fi

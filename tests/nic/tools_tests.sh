@@ -55,6 +55,39 @@ perf() {
 		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
 }
 
+# rping_pair: rdma_cm's rping, server in A, client in B, payload verified.
+rping_pair() {
+	local srv rc
+	PORT=$((PORT + 1))
+	timeout 60 $IP netns exec odphA rping -s -a 10.11.0.1 -p "$PORT" -C 20 \
+		-S 4096 -V &
+	srv=$!
+	sleep 2
+	timeout 60 $IP netns exec odphB rping -c -a 10.11.0.1 -p "$PORT" -C 20 \
+		-S 4096 -V -v | tail -n 3
+	rc=${PIPESTATUS[0]}
+	wait "$srv" && [ "$rc" = 0 ]
+}
+
+# loop PROG ARGS...: a perftest program with both ends on odphA
+# (loopback through one device, as single-host perftest runs do).
+loop() {
+	local prog=$1 gA out srv rc
+	shift
+	gA=$(gid_index odphA 10.11.0.1) || return 1
+	PORT=$((PORT + 1))
+	timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" -p "$PORT" \
+		-F "$@" &
+	srv=$!
+	sleep 2
+	out=$(timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" \
+		-p "$PORT" -F "$@" 10.11.0.1 2>&1)
+	rc=$?
+	echo "$out"
+	wait "$srv" && [ "$rc" = 0 ] &&
+		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
+}
+
 devinfo() {
 	ibv_devinfo -d odphA | tee /dev/stderr | grep -q 'PORT_ACTIVE' &&
 		[ "$(cat /sys/class/infiniband/odphA/ports/1/link_layer)" = Ethernet ]
@@ -82,6 +115,11 @@ tap_case "ibv_rc_pingpong over ODP MRs, data checked" \
 	pair ibv_rc_pingpong -c -o -s 8192 -n 100
 tap_case "ibv_rc_pingpong over implicit ODP MRs, data checked" \
 	pair ibv_rc_pingpong -c -O -s 8192 -n 100
+tap_case "every RC opcode, multi-packet, data and atomics checked" \
+	pair tests/build/xfer_tool
+tap_case "every RC opcode over ODP MRs, data and atomics checked" \
+	pair tests/build/xfer_tool -o
+tap_case "rping (rdma_cm) 20 x 4 KiB, verified" rping_pair
 tap_case "ib_write_bw 64 KiB" perf ib_write_bw -s 65536 -n 100
 tap_case "ib_read_bw 64 KiB" perf ib_read_bw -s 65536 -n 100
 tap_case "ib_send_bw 64 KiB" perf ib_send_bw -s 65536 -n 100
@@ -92,5 +130,13 @@ tap_case "ib_read_bw --odp 64 KiB" perf ib_read_bw -s 65536 -n 100 --odp
 tap_case "ib_send_bw --odp 64 KiB" perf ib_send_bw -s 65536 -n 100 --odp
 tap_case "ib_write_bw -R (rdma_cm over the GSI QP)" \
 	perf ib_write_bw -s 4096 -n 200 -R
+tap_case "ib_read_bw -R" perf ib_read_bw -s 4096 -n 200 -R
+tap_case "ib_send_bw -R" perf ib_send_bw -s 4096 -n 200 -R
+tap_case "ib_atomic_bw -R" perf ib_atomic_bw -n 100 -R
+tap_case "ib_write_lat -R" perf ib_write_lat -s 8 -n 200 -R
+tap_case "loopback on one device: ib_write_bw 64 KiB" \
+	loop ib_write_bw -s 65536 -n 100
+tap_case "loopback on one device: ib_read_bw --odp 64 KiB" \
+	loop ib_read_bw -s 65536 -n 100 --odp
 netns_teardown
 tap_done
