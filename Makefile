@@ -57,10 +57,16 @@ check-debug: setup tests
 		--project-modules "$$FK_PROJECT_MODULES" \
 		--timeout $(DEBUG_TIMEOUT) -- tests/run
 
+# make install [DESTDIR=... PREFIX=...]: the man page (the modules are
+# loaded from the tree by the VM harness; the host cannot load modules).
+PREFIX ?= /usr/local
+install:
+	install -D -m 644 docs/man/odph.7 $(DESTDIR)$(PREFIX)/share/man/man7/odph.7
+
 clean:
 	$(KMAKE) clean
 	$(MAKE) -C tests clean
 	$(MAKE) -C demo clean
 	$(MAKE) -C bench clean
 
-.PHONY: all setup modules tests demo-bin bench-bin demo check bench check-debug clean
+.PHONY: all setup modules tests demo-bin bench-bin demo check bench check-debug install clean
