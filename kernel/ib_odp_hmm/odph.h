@@ -326,6 +326,7 @@ void *odph_queue_slot(struct odph_queue *q, u32 index);
 u32 odph_queue_user_prod(struct odph_queue *q);
 u32 odph_queue_user_cons(struct odph_queue *q);
 void odph_queue_set_kidx(struct odph_queue *q, u32 kidx, bool producer);
+void odph_queue_reset(struct odph_queue *q);
 static inline u32 odph_queue_next(struct odph_queue *q, u32 i)
 {
 	return (i + 1) & q->index_mask;

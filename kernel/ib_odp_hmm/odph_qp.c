@@ -311,12 +311,55 @@ static void odph_qp_set_sport(struct odph_qp *qp, struct odph_path *path)
 	path->sport = cpu_to_be16(rdma_flow_label_to_udp_sport(fl));
 }
 
+/*
+ * The QP has just moved to RESET: its engines ignore it from now on.  Stop
+ * its timers and work, then forget every posted WQE (without completions,
+ * as the spec says for RESET) and empty both rings.
+ */
+static void odph_qp_reset(struct odph_qp *qp)
+{
+	del_timer_sync(&qp->retry_timer);
+	del_timer_sync(&qp->rnr_timer);
+	cancel_work_sync(&qp->req_work);
+	cancel_work_sync(&qp->fault_work);
+
+	spin_lock_bh(&qp->sq_lock);
+	memset(qp->swqes, 0, array_size(qp->sq.index_mask + 1, qp->swqe_size));
+	qp->sq_fetch = 0;
+	qp->sq_cur = 0;
+	qp->req_psn = qp->attr.sq_psn;
+	qp->ssn = 0;
+	qp->rd_atomic_out = 0;
+	qp->retry_cnt = 0;
+	qp->rnr_retry_cnt = 0;
+	qp->req_fault.pending = false;
+	qp->sq_draining = false;
+	odph_queue_reset(&qp->sq);
+	spin_unlock_bh(&qp->sq_lock);
+
+	spin_lock_bh(&qp->rq_lock);
+	if (qp->resp.mr)
+		odph_mr_put(qp->resp.mr);
+	qp->resp.mr = NULL;
+	qp->resp.rwqe_valid = false;
+	qp->resp.in_msg = false;
+	qp->resp.nak_sent = false;
+	qp->resp.fatal = false;
+	qp->resp.msn = 0;
+	qp->resp.res_head = 0;
+	memset(qp->resp.res, 0, ODPH_MAX_RD_ATOMIC * sizeof(*qp->resp.res));
+	qp->resp_fault.pending = false;
+	if (qp->rq.buf)
+		odph_queue_reset(&qp->rq);
+	spin_unlock_bh(&qp->rq_lock);
+}
+
 int odph_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		   struct ib_udata *udata)
 {
 	struct odph_qp *qp = to_odph_qp(ibqp);
 	struct odph_path path;
-	bool to_err;
+	bool to_err, to_reset;
 	int ret;
 
 	if (mask & ~IB_QP_ATTR_STANDARD_BITS)
@@ -335,9 +378,12 @@ int odph_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	if (mask & (IB_QP_AV | IB_QP_DEST_QPN))
 		odph_qp_set_sport(qp, &qp->path);
 	to_err = (mask & IB_QP_STATE) && attr->qp_state == IB_QPS_ERR;
+	to_reset = (mask & IB_QP_STATE) && attr->qp_state == IB_QPS_RESET;
 	spin_unlock_bh(&qp->state_lock);
 
-	if (to_err)
+	if (to_reset)
+		odph_qp_reset(qp);
+	else if (to_err)
 		odph_qp_error(qp);
 	else if ((mask & IB_QP_STATE) && attr->qp_state == IB_QPS_RTS)
 		odph_req_kick(qp);

@@ -96,6 +96,17 @@ u32 odph_queue_user_cons(struct odph_queue *q)
 	return smp_load_acquire(&q->buf->consumer_index) & q->index_mask;
 }
 
+/*
+ * Empty the ring, as a QP moving to RESET does: both indices to 0.  The
+ * caller has stopped every kernel user of the ring.
+ */
+void odph_queue_reset(struct odph_queue *q)
+{
+	q->kidx = 0;
+	smp_store_release(&q->buf->producer_index, 0);
+	smp_store_release(&q->buf->consumer_index, 0);
+}
+
 /* Publish the kernel's index: after the slots it covers are written. */
 void odph_queue_set_kidx(struct odph_queue *q, u32 kidx, bool producer)
 {

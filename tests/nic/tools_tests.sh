@@ -119,6 +119,8 @@ tap_case "every RC opcode, multi-packet, data and atomics checked" \
 	pair tests/build/xfer_tool
 tap_case "every RC opcode over ODP MRs, data and atomics checked" \
 	pair tests/build/xfer_tool -o
+tap_case "RESET drops posted receives without completions, QP reusable" \
+	pair tests/build/xfer_tool -r
 tap_case "rping (rdma_cm) 20 x 4 KiB, verified" rping_pair
 tap_case "ib_write_bw 64 KiB" perf ib_write_bw -s 65536 -n 100
 tap_case "ib_read_bw 64 KiB" perf ib_read_bw -s 65536 -n 100

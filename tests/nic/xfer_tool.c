@@ -2,12 +2,13 @@
 /*
  * xfer_tool - every RC opcode between two verbs devices, data checked.
  *
- *	xfer_tool -d DEV -g GIDX -p PORT [-o]            server
- *	xfer_tool -d DEV -g GIDX -p PORT [-o] SERVER_IP  client
+ *	xfer_tool -d DEV -g GIDX -p PORT [-o] [-r]            server
+ *	xfer_tool -d DEV -g GIDX -p PORT [-o] [-r] SERVER_IP  client
  *
  * The two ends may be different drivers (odph and the stock rdma_rxe):
  * that is what tests/nic/interop_tests.sh uses it for.  -o registers the
- * buffers as ODP MRs (on a device that has ODP).
+ * buffers as ODP MRs (on a device that has ODP); -r posts receives and
+ * then takes the QP through RESET before connecting (they must vanish).
  *
  * A TCP connection carries the QP parameters and then the client's
  * commands; the server only executes them (post a receive, report a
@@ -51,6 +52,7 @@ struct cmd {
 struct reply {
 	int32_t status;		/* 0 or the wc status / -errno */
 	uint32_t byte_len, imm, flags;
+	uint64_t wr_id;
 };
 
 struct ctx {
@@ -63,6 +65,7 @@ struct ctx {
 	int sock;
 	int gidx;
 	bool odp;
+	bool reset;		/* -r: cycle through RESET with WQEs posted */
 	struct qp_info peer;
 };
 
@@ -176,6 +179,31 @@ static void setup(struct ctx *c, const char *dev)
 		die("create_qp: %s", strerror(errno));
 }
 
+static void post_recv(struct ctx *c, uint32_t off, uint32_t len);
+
+/*
+ * Post receives in INIT, then go INIT -> RESET -> INIT: RESET must drop
+ * them without completions, so the first receive completion later is the
+ * first one posted after (wr_id 0, checked by the client).
+ */
+static void reset_cycle(struct ctx *c, struct ibv_qp_attr *init)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+	struct ibv_wc wc;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		post_recv(c, 0xd00 + i, 64);
+	if (ibv_modify_qp(c->qp, &a, IBV_QP_STATE))
+		die("RESET: %s", strerror(errno));
+	if (ibv_poll_cq(c->cq, 1, &wc))
+		die("RESET completed a WQE (wr_id 0x%llx)",
+		    (unsigned long long)wc.wr_id);
+	if (ibv_modify_qp(c->qp, init, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+		die("INIT after RESET: %s", strerror(errno));
+}
+
 static void connect_qp(struct ctx *c, uint32_t my_psn)
 {
 	struct ibv_qp_attr a = {
@@ -189,6 +217,8 @@ static void connect_qp(struct ctx *c, uint32_t my_psn)
 	if (ibv_modify_qp(c->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
 			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
 		die("INIT: %s", strerror(errno));
+	if (c->reset)
+		reset_cycle(c, &a);
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
 	a.path_mtu = IBV_MTU_1024;
@@ -290,6 +320,7 @@ static void serve(struct ctx *c)
 			r.byte_len = wc.byte_len;
 			r.imm = ntohl(wc.imm_data);
 			r.flags = wc.wc_flags;
+			r.wr_id = wc.wr_id;
 			break;
 		case 'P':
 			fill(c->buf + m.off, m.len, m.seed);
@@ -384,8 +415,9 @@ static void step_send(struct ctx *c, bool imm)
 	if (st)
 		return result(step, "send completion status %d", st);
 	r = call(c, 'W', 0, 0, 0, NULL);
-	if (r.status || r.byte_len != MSG_SIZE)
-		return result(step, "recv status %d len %u", r.status, r.byte_len);
+	if (r.status || r.byte_len != MSG_SIZE || r.wr_id != 0)
+		return result(step, "recv status %d len %u wr_id 0x%" PRIx64,
+			      r.status, r.byte_len, r.wr_id);
 	if (imm && (!(r.flags & IBV_WC_WITH_IMM) || r.imm != 0xabcd1234))
 		return result(step, "imm 0x%x flags 0x%x", r.imm, r.flags);
 	result(step, server_has(c, 0, MSG_SIZE, c->buf));
@@ -537,13 +569,14 @@ int main(int argc, char **argv)
 	const char *dev = NULL, *port = "18515";
 	int opt;
 
-	while ((opt = getopt(argc, argv, "d:g:p:o")) != -1) {
+	while ((opt = getopt(argc, argv, "d:g:p:or")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
 		case 'g': c.gidx = atoi(optarg); break;
 		case 'p': port = optarg; break;
 		case 'o': c.odp = true; break;
-		default: die("usage: xfer_tool -d DEV -g GIDX [-p PORT] [-o] [SERVER]");
+		case 'r': c.reset = true; break;
+		default: die("usage: xfer_tool -d DEV -g GIDX [-p PORT] [-o] [-r] [SERVER]");
 		}
 	}
 	if (!dev)
