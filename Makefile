@@ -1,6 +1,6 @@
 # ib_odp_hmm top-level build.
 #   make          install missing Debian packages, build modules and tests
-#   make demo     ... then run the mirror demo in a VM
+#   make demo     ... then run the demos in a VM (mirror core, then ODP on odph)
 #   make check    ... then run the whole test suite (VM harness self-test,
 #                 then every test program inside the VM)
 #   make bench    ... then run the benchmarks in the VM (bench/results/)
@@ -38,7 +38,7 @@ demo-bin: setup
 	$(MAKE) -C demo
 
 demo: all
-	$(VM) -- demo/build/mirror_demo
+	$(VM) -- sh -c 'demo/build/mirror_demo && demo/odp_demo.sh'
 
 check: all
 	tests/check $(if $(KVER),--kernel $(KVER))

@@ -245,35 +245,47 @@ static const char *const odph_odp_cnt_name[ODP_CNT_MAX] = {
 	[ODP_CNT_FAULT_ERRORS] = "odp_fault_errors",
 };
 
-/* rdma resource show mr -d */
-int odph_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
+/*
+ * The MR's ODP counters as netlink attributes, nested in @nest_type as
+ * iproute2 expects: name/value pairs through @put.
+ */
+static int odph_put_odp_counters(struct sk_buff *msg, struct ib_mr *ibmr,
+				 int nest_type,
+				 int (*put)(struct sk_buff *msg,
+					    const char *name, u64 value))
 {
 	struct odph_mr *mr = to_odph_mr(ibmr);
 	struct odp_counters c;
+	struct nlattr *nest;
 	int i;
 
 	if (mr->kind != ODPH_MR_ODP)
 		return 0;
 	odp_mirror_counters(mr->mirror, &c);
+	nest = nla_nest_start_noflag(msg, nest_type);
+	if (!nest)
+		return -EMSGSIZE;
 	for (i = 0; i < ODP_CNT_MAX; i++)
-		if (rdma_nl_put_driver_u64(msg, odph_odp_cnt_name[i], c.c[i]))
-			return -EMSGSIZE;
+		if (put(msg, odph_odp_cnt_name[i], c.c[i]))
+			goto err_cancel_nest;
+	nla_nest_end(msg, nest);
 	return 0;
+
+err_cancel_nest:
+	nla_nest_cancel(msg, nest);
+	return -EMSGSIZE;
+}
+
+/* rdma resource show mr -d */
+int odph_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
+{
+	return odph_put_odp_counters(msg, ibmr, RDMA_NLDEV_ATTR_DRIVER,
+				     rdma_nl_put_driver_u64);
 }
 
 /* rdma statistic show mr */
 int odph_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 {
-	struct odph_mr *mr = to_odph_mr(ibmr);
-	struct odp_counters c;
-	int i;
-
-	if (mr->kind != ODPH_MR_ODP)
-		return 0;
-	odp_mirror_counters(mr->mirror, &c);
-	for (i = 0; i < ODP_CNT_MAX; i++)
-		if (rdma_nl_stat_hwcounter_entry(msg, odph_odp_cnt_name[i],
-						 c.c[i]))
-			return -EMSGSIZE;
-	return 0;
+	return odph_put_odp_counters(msg, ibmr, RDMA_NLDEV_ATTR_STAT_HWCOUNTERS,
+				     rdma_nl_stat_hwcounter_entry);
 }

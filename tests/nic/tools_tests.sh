@@ -56,16 +56,24 @@ perf() {
 }
 
 # rping_pair: rdma_cm's rping, server in A, client in B, payload verified.
+# The client retries while the server is not listening yet (a REJECT).
 rping_pair() {
-	local srv rc
+	local srv rc i out
 	PORT=$((PORT + 1))
-	timeout 60 $IP netns exec odphA rping -s -a 10.11.0.1 -p "$PORT" -C 20 \
+	timeout 90 $IP netns exec odphA rping -s -a 10.11.0.1 -p "$PORT" -C 20 \
 		-S 4096 -V &
 	srv=$!
-	sleep 2
-	timeout 60 $IP netns exec odphB rping -c -a 10.11.0.1 -p "$PORT" -C 20 \
-		-S 4096 -V -v | tail -n 3
-	rc=${PIPESTATUS[0]}
+	for i in $(seq 1 20); do
+		sleep 1
+		out=$(timeout 60 $IP netns exec odphB rping -c -a 10.11.0.1 \
+			-p "$PORT" -C 20 -S 4096 -V -v 2>&1)
+		rc=$?
+		case $out in
+		*REJECTED*) ;;
+		*) break ;;
+		esac
+	done
+	echo "$out" | tail -n 3
 	wait "$srv" && [ "$rc" = 0 ]
 }
 
@@ -86,6 +94,27 @@ loop() {
 	echo "$out"
 	wait "$srv" && [ "$rc" = 0 ] &&
 		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
+}
+
+# mr_counters: xfer_tool over ODP MRs; before teardown the server's MR must
+# show ODP faults in `rdma statistic show mr` and the same values in
+# `rdma resource show mr -dd`: its accesses touch pages 0-2, 8-10 and 12
+# of the 16, so at least 7 pages were faulted or snapshot-mapped, and no
+# fault failed.
+mr_counters() {
+	local out=tests/build/mr_counters.$$ st res f p s e
+	XFER_AT_EXIT="rdma -j statistic show mr >$out.st; rdma -j resource show mr -dd >$out.res" \
+		pair tests/build/xfer_tool -o || return 1
+	st=$(cat "$out.st") res=$(cat "$out.res")
+	rm -f "$out.st" "$out.res"
+	echo "$st"
+	echo "$res"
+	f=$(echo "$st" | grep -o '"odp_faults":[0-9]*' | cut -d: -f2)
+	p=$(echo "$st" | grep -o '"odp_pages_faulted":[0-9]*' | cut -d: -f2)
+	s=$(echo "$st" | grep -o '"odp_pages_snapshot":[0-9]*' | cut -d: -f2)
+	e=$(echo "$st" | grep -o '"odp_fault_errors":[0-9]*' | cut -d: -f2)
+	[ -n "$f" ] && [ "$f" -ge 1 ] && [ $((p + s)) -ge 7 ] && [ "$e" = 0 ] &&
+		echo "$res" | grep -q "\"drv_odp_faults\":$f[,}]"
 }
 
 devinfo() {
@@ -119,6 +148,8 @@ tap_case "every RC opcode, multi-packet, data and atomics checked" \
 	pair tests/build/xfer_tool
 tap_case "every RC opcode over ODP MRs, data and atomics checked" \
 	pair tests/build/xfer_tool -o
+tap_case "ODP counters in rdma statistic show mr / resource show mr -dd" \
+	mr_counters
 tap_case "RESET drops posted receives without completions, QP reusable" \
 	pair tests/build/xfer_tool -r
 tap_case "rping (rdma_cm) 20 x 4 KiB, verified" rping_pair

@@ -280,28 +280,52 @@ ab_counters() {
 	[ $(($(cnt A wA sent) - sa)) = 5 ] && [ $(($(cnt B wB rcvd) - sb)) = 5 ]
 }
 
-tx_packets() {
-	in_ns "$1" cat /sys/class/net/"$2"/statistics/tx_packets
+# roce_tx_watch NS IF: count the RoCE v2 datagrams (UDP 4791) IF puts on
+# the wire, with a tc egress filter.  Only those: the kernel's own IPv6
+# housekeeping (router solicitations, MLD reports) leaves at random times
+# and would make a plain tx_packets comparison flaky.
+roce_tx_watch() {
+	in_ns "$1" tc qdisc add dev "$2" clsact 2>/dev/null
+	in_ns "$1" tc filter replace dev "$2" egress pref 1 protocol ip \
+		u32 match ip protocol 17 0xff match ip dport 4791 0xffff \
+		action pass &&
+	in_ns "$1" tc filter replace dev "$2" egress pref 2 protocol ipv6 \
+		u32 match ip6 protocol 17 0xff match ip6 dport 4791 0xffff \
+		action pass
+}
+
+# roce_tx NS IF: RoCE v2 datagrams counted by roce_tx_watch so far
+roce_tx() {
+	in_ns "$1" tc -s filter show dev "$2" egress |
+		awk '/Sent .* pkt/ { n += $4 } END { print n + 0 }'
 }
 
 # loopback to the device's own address: delivered, nothing on the wire
 loop_self() {
 	local tx rb
-	tx=$(tx_packets A wA) rb=$(cnt B wB rcvd)
+	roce_tx_watch A wA || return 1
+	# the watch itself must see RoCE traffic, or "nothing" means nothing
+	tx=$(roce_tx A wA)
+	xfer A wA wB 4 10.21.0.1 10.21.0.2 0 64 0 0x04 10 &&
+	xfer A wA wB 6 fd21::1 fd21::2 0 64 0 0x04 10 || return 1
+	[ "$(roce_tx A wA)" = $((tx + 2)) ] ||
+		{ echo "tc watch saw $tx -> $(roce_tx A wA), want +2"; return 1; }
+	tx=$(roce_tx A wA) rb=$(cnt B wB rcvd)
 	xfer A wA wA 4 10.21.0.1 10.21.0.1 0x10 5 0 0x04 100 &&
 	xfer A wA wA 6 fd21::1 fd21::1 0x10 5 0x777 0x64 100 || return 1
-	echo "wA tx_packets $tx -> $(tx_packets A wA), wB rcvd $rb -> $(cnt B wB rcvd)"
-	[ "$(tx_packets A wA)" = "$tx" ] && [ "$(cnt B wB rcvd)" = "$rb" ]
+	echo "wA RoCE tx $tx -> $(roce_tx A wA), wB rcvd $rb -> $(cnt B wB rcvd)"
+	[ "$(roce_tx A wA)" = "$tx" ] && [ "$(cnt B wB rcvd)" = "$rb" ]
 }
 
 # loopback to another netdev's address in the same namespace
 loop_other() {
 	local tx
-	tx=$(tx_packets A wA)
+	roce_tx_watch A wA || return 1
+	tx=$(roce_tx A wA)
 	xfer A wA wC 4 10.21.0.1 10.23.0.1 0 64 0 0x04 100 &&
 	xfer A wA wC 6 fd21::1 fd23::1 0 64 0 0x04 100 &&
 	xfer A wC wA 4 10.23.0.1 10.21.0.1 0 64 0 0x11 0 || return 1
-	[ "$(tx_packets A wA)" = "$tx" ]
+	[ "$(roce_tx A wA)" = "$tx" ]
 }
 
 # send_err NS IF ERRNO FAM SA DA: the send fails with ERRNO, no packet

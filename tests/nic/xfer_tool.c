@@ -9,6 +9,8 @@
  * that is what tests/nic/interop_tests.sh uses it for.  -o registers the
  * buffers as ODP MRs (on a device that has ODP); -r posts receives and
  * then takes the QP through RESET before connecting (they must vanish).
+ * XFER_AT_EXIT=CMD in the server's environment runs CMD just before its
+ * teardown.
  *
  * A TCP connection carries the QP parameters and then the client's
  * commands; the server only executes them (post a receive, report a
@@ -589,6 +591,10 @@ int main(int argc, char **argv)
 		run_client(&c);
 	else
 		serve(&c);
+	/* XFER_AT_EXIT=CMD: the server runs CMD while its MR and QP exist */
+	if (optind >= argc && getenv("XFER_AT_EXIT") &&
+	    system(getenv("XFER_AT_EXIT")))
+		failures++;
 	printf("%s: %d failure(s)\n", optind < argc ? "client" : "server",
 	       failures);
 	return failures ? 1 : 0;
