@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# libibverbs-ext (libodpext) on odph: implicit and window ODP MRs, advise_mr
+# through the uverbs ioctl (errnos, FLUSH, async, NO_FAULT), per-MR ODP
+# counters through RDMA netlink, and the mirror core's tracepoints.  Each
+# case is one run of tests/build/ext_test (tests/nic/ext_test.c) in
+# namespace A against odphA; it checks data and exact counter values.
+# Runs in the VM (tests/vm/run), as root.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+. tests/nic/netns.sh
+
+TRACING=/sys/kernel/tracing
+
+ext() {
+	local g
+	g=$(gid_index odphA 10.11.0.1) || return 1
+	EXT_TRACING=$TRACING timeout 120 $IP netns exec odphA \
+		tests/build/ext_test -d odphA -g "$g" "$1"
+}
+
+tracefs_up() {
+	[ -d $TRACING/events ] || mount -t tracefs nodev $TRACING 2>/dev/null
+	[ -d $TRACING/events/odp ]
+}
+
+netns_teardown
+if ! netns_setup; then
+	echo "not ok 1 - netns/odph setup"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+tap_case "probe: odphA is odph" ext probe
+tap_case "implicit MR moves heap/stack/mmap data" ext implicit
+tap_case "window MR: 1 page faulted, window-1 snapshot" ext window
+tap_case "PREFETCH+FLUSH then 64 KiB write: 0 faults" ext flush
+tap_case "async PREFETCH then 64 KiB write: 0 faults" ext async
+tap_case "PREFETCH_NO_FAULT maps exactly the 3 resident pages" ext no_fault
+tap_case "PREFETCH_WRITE on read-only memory: EPERM/EACCES" \
+	ext prefetch_write_ro
+tap_case "advise bad arguments: errno table" ext bad_args
+tap_case "pinned MR: stats ENOENT, advice no-op" ext pinned
+if tracefs_up; then
+	tap_case "tracepoints: exact events for a known sequence" ext trace
+else
+	tap_skip "tracepoints: exact events for a known sequence" "no tracefs"
+fi
+
+netns_teardown
+tap_done
