@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/nic/netns.sh
 
-TRACING=/sys/kernel/tracing
+# Not under /sys: `ip netns exec` mounts a fresh sysfs over it.
+TRACING=$(mktemp -d /tmp/ext_tracefs.XXXXXX)
 
 ext() {
 	local g
@@ -21,8 +22,8 @@ ext() {
 }
 
 tracefs_up() {
-	[ -d $TRACING/events ] || mount -t tracefs nodev $TRACING 2>/dev/null
-	[ -d $TRACING/events/odp ]
+	mount -t tracefs nodev "$TRACING" 2>/dev/null
+	[ -d "$TRACING/events/odp" ]
 }
 
 netns_teardown
@@ -49,4 +50,6 @@ else
 fi
 
 netns_teardown
+umount "$TRACING" 2>/dev/null
+rmdir "$TRACING"
 tap_done
