@@ -2,7 +2,7 @@
 /*
  * ext_test - libodpext (libibverbs-ext/) on an odph device, one case per run:
  *
- *	ext_test -d DEV -g GIDX CASE
+ *	ext_test -d DEV [-g GIDX] CASE     (-g: cases that move data)
  *
  * Each case prints what it saw and "FAIL: ..." for every broken
  * expectation; the exit status is 0 only if there was none.  Counters come
@@ -372,28 +372,35 @@ static void case_pinned(struct env *e)
 }
 
 void case_trace(struct env *e);
+void case_not_odph(struct env *e);
+void case_stats_noadmin(struct env *e);
+void case_async_teardown(struct env *e);
 
 static const struct {
 	const char *name;
 	void (*run)(struct env *e);
+	bool no_qps;		/* device and PD only (any driver) */
 } cases[] = {
-	{ "probe", case_probe },
-	{ "implicit", case_implicit },
-	{ "window", case_window },
-	{ "flush", case_flush },
-	{ "async", case_async },
-	{ "no_fault", case_no_fault },
-	{ "prefetch_write_ro", case_prefetch_write_ro },
-	{ "bad_args", case_bad_args },
-	{ "pinned", case_pinned },
-	{ "trace", case_trace },
+	{ "probe", case_probe, false },
+	{ "implicit", case_implicit, false },
+	{ "window", case_window, false },
+	{ "flush", case_flush, false },
+	{ "async", case_async, false },
+	{ "no_fault", case_no_fault, false },
+	{ "prefetch_write_ro", case_prefetch_write_ro, false },
+	{ "bad_args", case_bad_args, false },
+	{ "pinned", case_pinned, false },
+	{ "trace", case_trace, false },
+	{ "not_odph", case_not_odph, true },
+	{ "stats_noadmin", case_stats_noadmin, false },
+	{ "async_teardown", case_async_teardown, false },
 };
 
 static void usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: ext_test -d DEV -g GIDX CASE\ncases:");
+	fprintf(stderr, "usage: ext_test -d DEV [-g GIDX] CASE\ncases:");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		fprintf(stderr, " %s", cases[i].name);
 	fprintf(stderr, "\n");
@@ -416,14 +423,15 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (!dev || gidx < 0 || optind != argc - 1)
+	if (!dev || optind != argc - 1)
 		usage();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (!strcmp(argv[optind], cases[i].name))
 			break;
-	if (i == sizeof(cases) / sizeof(cases[0]))
+	if (i == sizeof(cases) / sizeof(cases[0]) ||
+	    (gidx < 0 && !cases[i].no_qps))
 		usage();
-	env_open(&e, dev, gidx);
+	env_open(&e, dev, cases[i].no_qps ? -1 : gidx);
 	cases[i].run(&e);
 	env_close(&e);
 	printf("%s: %d failure(s)\n", cases[i].name, failures);

@@ -24,6 +24,7 @@ struct env {
 	int gidx;
 };
 
+/* @gidx < 0: no QPs (device, PD and CQ only). */
 void env_open(struct env *e, const char *dev, int gidx);
 void env_close(struct env *e);
 

@@ -118,6 +118,8 @@ void env_open(struct env *e, const char *dev, int gidx)
 	e->cq = ibv_create_cq(e->ctx, 64, NULL, NULL, 0);
 	if (!e->pd || !e->cq)
 		die("pd/cq: %s", strerror(errno));
+	if (gidx < 0)		/* no QPs wanted */
+		return;
 	if (ibv_query_gid(e->ctx, 1, gidx, &gid))
 		die("query_gid %d", gidx);
 	e->a = make_qp(e);
@@ -128,8 +130,10 @@ void env_open(struct env *e, const char *dev, int gidx)
 
 void env_close(struct env *e)
 {
-	ibv_destroy_qp(e->a);
-	ibv_destroy_qp(e->b);
+	if (e->a) {
+		ibv_destroy_qp(e->a);
+		ibv_destroy_qp(e->b);
+	}
 	ibv_destroy_cq(e->cq);
 	ibv_dealloc_pd(e->pd);
 	ibv_close_device(e->ctx);

@@ -26,6 +26,18 @@ tracefs_up() {
 	[ -d "$TRACING/events/odp" ]
 }
 
+# A stock rxe device in init_net (odph lives in the namespaces).
+rxe_up() {
+	$IP link add vXr type veth peer name vXp &&
+	$IP link set vXr up && $IP link set vXp up &&
+	rdma link add extrxe0 type rxe netdev vXr
+}
+
+rxe_down() {
+	rdma link delete extrxe0 2>/dev/null
+	$IP link del vXr 2>/dev/null
+}
+
 netns_teardown
 if ! netns_setup; then
 	echo "not ok 1 - netns/odph setup"
@@ -49,7 +61,18 @@ else
 	tap_skip "tracepoints: exact events for a known sequence" "no tracefs"
 fi
 
+tap_case "CAP_NET_ADMIN dropped: stats EPERM" ext stats_noadmin
+tap_case "async advice pending while MR/PD/process go away" \
+	ext async_teardown
+
 netns_teardown
+if rxe_up; then
+	tap_case "stock rxe: not odph, advice EOPNOTSUPP" \
+		tests/build/ext_test -d extrxe0 not_odph
+else
+	tap_skip "stock rxe: not odph, advice EOPNOTSUPP" "no rdma_rxe"
+fi
+rxe_down
 umount "$TRACING" 2>/dev/null
 rmdir "$TRACING"
 tap_done
