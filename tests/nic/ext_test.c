@@ -56,6 +56,28 @@ static void case_probe(struct env *e)
 	CHECK(odp_ext_is_odph(e->ctx) == 1, "odph device not recognised");
 }
 
+/* Advice through an implicit MR: 8 fresh pages, then a hole. */
+static void implicit_advice(struct env *e, struct ibv_mr *mr,
+			    const struct odp_ext_stats *s)
+{
+	char *fresh = map_aligned(9 * PAGE, PAGE, PROT_READ | PROT_WRITE);
+	struct odp_ext_stats t;
+	int st;
+
+	munmap(fresh + 8 * PAGE, PAGE);
+	st = advise1(e, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+		     IBV_ADVISE_MR_FLAG_FLUSH, fresh, 8 * PAGE, mr->lkey);
+	CHECK(st == 0, "implicit PREFETCH_WRITE: %s", strerror(st));
+	t = stats_of(mr);
+	CHECK(t.prefetches == s->prefetches + 1 &&
+	      t.pages_faulted == s->pages_faulted + 8,
+	      "implicit prefetch: want +1 prefetch, +8 pages");
+	st = advise1(e, IBV_ADVISE_MR_ADVICE_PREFETCH,
+		     IBV_ADVISE_MR_FLAG_FLUSH, fresh + 8 * PAGE, PAGE, mr->lkey);
+	CHECK(st == EFAULT, "implicit PREFETCH of a hole: %s, want EFAULT",
+	      strerror(st));
+}
+
 /* Heap, stack and mmap memory through one implicit MR, both directions. */
 static void case_implicit(struct env *e)
 {
@@ -86,6 +108,8 @@ static void case_implicit(struct env *e)
 	s = stats_of(mr);
 	print_stats("implicit", &s);
 	CHECK(s.faults >= 1 && s.fault_errors == 0, "implicit MR counters");
+
+	implicit_advice(e, mr, &s);
 	ibv_dereg_mr(mr);
 	free(heap);
 	free(heap2);
