@@ -164,7 +164,7 @@ int odph_odp_prefetch(struct odph_mr *mr, u64 va, u32 len, bool write,
  *	-EFAULT		a range not inside its MR
  *	-EACCES		PREFETCH_WRITE on an MR without LOCAL_WRITE
  * With FLUSH, the prefetch's own errors come back too: -EFAULT for memory
- * not mapped in the process, -EPERM for PREFETCH_WRITE on a read-only
+ * not mapped in the process (or beyond it, for an implicit MR), -EPERM for PREFETCH_WRITE on a read-only
  * mapping.  A pinned MR is always mapped: advice on it is a no-op (0).
  */
 struct odph_advise {
@@ -261,7 +261,8 @@ static int odph_advise_sges(struct odph_dev *dev, struct ib_pd *pd,
 						write, no_fault);
 		odph_mr_put(mr);
 	}
-	return ret;
+	/* Outside the mirror: an implicit MR beyond the user address space. */
+	return ret == -ERANGE ? -EFAULT : ret;
 }
 
 static void odph_advise_work(struct work_struct *work)

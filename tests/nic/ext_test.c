@@ -76,6 +76,11 @@ static void implicit_advice(struct env *e, struct ibv_mr *mr,
 		     IBV_ADVISE_MR_FLAG_FLUSH, fresh + 8 * PAGE, PAGE, mr->lkey);
 	CHECK(st == EFAULT, "implicit PREFETCH of a hole: %s, want EFAULT",
 	      strerror(st));
+	st = advise1(e, IBV_ADVISE_MR_ADVICE_PREFETCH,
+		     IBV_ADVISE_MR_FLAG_FLUSH, (void *)0xffff800000000000UL,
+		     PAGE, mr->lkey);
+	CHECK(st == EFAULT, "implicit PREFETCH beyond user space: %s, want "
+	      "EFAULT", strerror(st));
 }
 
 /* Heap, stack and mmap memory through one implicit MR, both directions. */
