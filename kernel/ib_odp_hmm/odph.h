@@ -201,6 +201,7 @@ struct odph_swqe {
 	u8 state;			/* enum odph_swqe_state */
 	u8 inline_data;
 	u8 prefaulted;			/* READ/atomic targets faulted */
+	u8 started;			/* first_psn is assigned */
 	struct odph_path path;		/* UD: from the AH */
 	u32 remote_qpn, remote_qkey;
 	struct rxe_sge sge[];		/* or inline bytes */
@@ -253,6 +254,8 @@ struct odph_qp {
 	struct work_struct req_work;
 	unsigned long req_flags;	/* odph_req.c: RUNNING, AGAIN */
 	u32 retry_cnt, rnr_retry_cnt;
+	bool read_gap;			/* resent a READ from read_gap_psn */
+	u32 read_gap_psn;
 	struct odph_fault req_fault;	/* requester side, under sq_lock */
 	struct odph_fault resp_fault;	/* responder side, under rq_lock */
 	struct work_struct fault_work;	/* resolves resp_fault */

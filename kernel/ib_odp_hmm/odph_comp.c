@@ -128,7 +128,7 @@ static void odph_comp_rewind(struct odph_qp *qp, u32 psn)
 		if (odph_is_rd_atomic(s) && s->state == ODPH_SWQE_SENT &&
 		    qp->rd_atomic_out)
 			qp->rd_atomic_out--;
-		if (!found && (s->sent || s->state == ODPH_SWQE_SENT)) {
+		if (!found && (s->started || s->state == ODPH_SWQE_SENT)) {
 			found = true;
 			qp->sq_cur = i;
 			if (odph_psn_cmp(psn, s->first_psn) < 0)
@@ -151,10 +151,32 @@ static void odph_comp_rewind(struct odph_qp *qp, u32 psn)
 		}
 		s->state = ODPH_SWQE_PENDING;
 	}
+	if (!found)	/* all before @psn acked, nothing after it sent */
+		qp->req_psn = psn;
 	odph_counter_inc(qp->dev, ODPH_CNT_RETRANSMITS);
 }
 
-/* Everything up to and including @psn is acknowledged. */
+/*
+ * Does an ACK of @psn cover SEND/WRITE @s?  A WQE being sent again after a
+ * rewind is PENDING, but its PSNs are those of its first pass: the
+ * responder may have all of them (the first pass's packets were only late,
+ * e.g. reordered between a veth's per-CPU backlogs) and ACK past it.
+ */
+static bool odph_comp_covers(struct odph_swqe *s, u32 psn)
+{
+	u32 last = (s->first_psn + s->npkts - 1) & ODPH_PSN_MASK;
+
+	if (odph_is_rd_atomic(s) || !s->started ||
+	    (s->state != ODPH_SWQE_SENT && s->state != ODPH_SWQE_PENDING))
+		return false;
+	return odph_psn_cmp(last, psn) <= 0;
+}
+
+/*
+ * Everything up to and including @psn is acknowledged.  If that completed
+ * the WQE the requester is resending, move the requester past @psn, or it
+ * would send the rest of a finished message under the next one's PSNs.
+ */
 /* Caller must hold qp->sq_lock. */
 static bool odph_comp_ack(struct odph_qp *qp, u32 psn)
 {
@@ -162,13 +184,12 @@ static bool odph_comp_ack(struct odph_qp *qp, u32 psn)
 	struct odph_swqe *s;
 
 	lockdep_assert_held(&qp->sq_lock);
-	while ((s = odph_comp_oldest(qp, NULL))) {
-		if (s->state != ODPH_SWQE_SENT || odph_is_rd_atomic(s) ||
-		    odph_psn_cmp(s->last_psn, psn) > 0)
-			break;
+	while ((s = odph_comp_oldest(qp, NULL)) && odph_comp_covers(s, psn)) {
 		odph_comp_done(qp, s, IB_WC_SUCCESS);
 		progress = true;
 	}
+	if (progress && odph_psn_cmp(qp->req_psn, psn) <= 0)
+		odph_comp_rewind(qp, (psn + 1) & ODPH_PSN_MASK);
 	return progress;
 }
 
@@ -214,6 +235,25 @@ static int odph_comp_scatter(struct odph_qp *qp, struct odph_swqe *s, u32 off,
 	return len ? -EINVAL : 0;
 }
 
+/*
+ * A READ response is missing: ask again from @expect, once.  The rest of
+ * the old response stream is still arriving, every packet of it past the
+ * gap; rewinding on each would resend the READ up to a whole message's
+ * packets times, and each resend makes the responder replay the rest,
+ * which on a loaded link loses more packets: a retransmit storm.  The
+ * retry timer covers a lost resend.
+ */
+/* Caller must hold qp->sq_lock. */
+static void odph_comp_read_gap(struct odph_qp *qp, u32 expect)
+{
+	lockdep_assert_held(&qp->sq_lock);
+	if (qp->read_gap && qp->read_gap_psn == expect)
+		return;
+	qp->read_gap = true;
+	qp->read_gap_psn = expect;
+	odph_comp_rewind(qp, expect);
+}
+
 /* Caller must hold qp->sq_lock. */
 static bool odph_comp_read_resp(struct odph_qp *qp, struct odph_pkt *pkt)
 {
@@ -226,9 +266,10 @@ static bool odph_comp_read_resp(struct odph_qp *qp, struct odph_pkt *pkt)
 	expect = (s->first_psn + s->acked / qp->mtu) & ODPH_PSN_MASK;
 	if (pkt->psn != expect) {
 		if (odph_psn_cmp(pkt->psn, expect) > 0)
-			odph_comp_rewind(qp, expect);	/* a response was lost */
+			odph_comp_read_gap(qp, expect);
 		return false;
 	}
+	qp->read_gap = false;
 	if (pkt->paylen > s->length - s->acked ||
 	    (!(pkt->mask & ODPH_LAST) && pkt->paylen != qp->mtu)) {
 		odph_comp_done(qp, s, IB_WC_BAD_RESP_ERR);
@@ -239,7 +280,7 @@ static bool odph_comp_read_resp(struct odph_qp *qp, struct odph_pkt *pkt)
 		break;
 	case -EAGAIN:
 		/* Fault, then ask again for the rest of the READ. */
-		odph_comp_rewind(qp, expect);
+		odph_comp_read_gap(qp, expect);
 		return true;
 	default:
 		odph_comp_done(qp, s, IB_WC_LOC_PROT_ERR);
@@ -400,6 +441,7 @@ void odph_comp_retry_timer(struct timer_list *t)
 		odph_comp_done(qp, s, IB_WC_RETRY_EXC_ERR);
 		failed = true;
 	} else {
+		qp->read_gap = false;
 		odph_comp_rewind(qp, s->first_psn);
 	}
 	spin_unlock_bh(&qp->sq_lock);

@@ -167,6 +167,7 @@ static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 	s->sent = 0;
 	s->acked = 0;
 	s->prefaulted = 0;
+	s->started = 0;
 	s->status = IB_WC_SUCCESS;
 	s->state = ODPH_SWQE_PENDING;
 
@@ -323,8 +324,10 @@ static struct sk_buff *odph_req_packet(struct odph_qp *qp, struct odph_swqe *s,
 
 	lockdep_assert_held(&qp->sq_lock);
 	last = rd || atomic || s->sent + paylen >= s->length;
-	if (first && !(rd && s->sent))
+	if (first && !(rd && s->sent)) {
 		s->first_psn = qp->req_psn;
+		s->started = 1;
+	}
 	opcode = odph_req_opcode(s, s->sent == 0, last, ud);
 	ackreq = !ud && (last || !((qp->req_psn + 1) % ODPH_ACKREQ_EVERY));
 	skb = odph_pkt_new(qp, path, opcode, paylen, qp->req_psn, dqpn, ackreq,
