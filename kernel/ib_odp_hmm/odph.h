@@ -273,7 +273,7 @@ struct odph_qp {
 		struct odph_rwqe *rwqe;	/* receive WQE being filled */
 		bool rwqe_valid;
 		u32 recv_off;
-		struct odph_mr *mr;	/* WRITE in progress */
+		u32 rkey;		/* WRITE in progress, looked up per packet */
 		u64 va;
 		u32 resid;
 		u32 write_len;

@@ -303,55 +303,91 @@ static u8 odph_resp_send(struct odph_resp_ctx *c)
 	return 0;
 }
 
+/*
+ * The RETH of a WRITE: check the whole target once and remember its rkey.
+ * No MR reference is kept across packets: a peer that stops mid-message
+ * must not make the MR's deregistration wait for it.
+ * Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0.
+ */
+static u8 odph_resp_write_start(struct odph_qp *qp, struct odph_pkt *pkt)
+{
+	u32 len = be32_to_cpu(pkt->reth->len);
+	struct odph_mr *mr;
+
+	lockdep_assert_held(&qp->rq_lock);
+	qp->resp.rkey = 0;
+	if (!(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_WRITE))
+		return ODPH_NAK_REM_ACCESS;
+	qp->resp.va = be64_to_cpu(pkt->reth->va);
+	qp->resp.resid = len;
+	qp->resp.write_len = len;
+	if (!len)
+		return 0;
+	mr = odph_mr_get(qp->dev, qp->ib.pd, be32_to_cpu(pkt->reth->rkey),
+			 IB_ACCESS_REMOTE_WRITE, qp->resp.va, len);
+	if (!mr)
+		return ODPH_NAK_REM_ACCESS;
+	qp->resp.rkey = mr->ib.rkey;
+	odph_mr_put(mr);
+	return 0;
+}
+
+/*
+ * One packet's payload to the WRITE target.  The MR is looked up again
+ * for each packet; it may have been deregistered since the RETH.
+ * Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0.
+ */
+static u8 odph_resp_write_payload(struct odph_qp *qp, struct odph_pkt *pkt)
+{
+	struct odph_mr *mr;
+	int ret;
+
+	lockdep_assert_held(&qp->rq_lock);
+	mr = odph_mr_get(qp->dev, qp->ib.pd, qp->resp.rkey,
+			 IB_ACCESS_REMOTE_WRITE, qp->resp.va, pkt->paylen);
+	if (!mr)
+		return ODPH_NAK_REM_ACCESS;
+	ret = odph_mr_copy(mr, qp->resp.va, pkt->payload, pkt->paylen, true);
+	odph_mr_put(mr);
+	if (ret == -EAGAIN)
+		ret = odph_resp_miss(qp, qp->resp.rkey, qp->resp.va,
+				     qp->resp.resid, true);
+	if (ret == -EAGAIN)
+		return ODPH_AETH_RNR_NAK;
+	return ret ? ODPH_NAK_REM_ACCESS : 0;
+}
+
 /* Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0. */
 static u8 odph_resp_write(struct odph_resp_ctx *c)
 {
 	struct odph_qp *qp = c->qp;
 	struct odph_pkt *pkt = c->pkt;
 	struct ib_wc wc = {};
+	u8 syn;
 
 	lockdep_assert_held(&qp->rq_lock);
 	if (pkt->immdt && !odph_resp_take_rwqe(qp))
 		return ODPH_AETH_RNR_NAK;
 	if (pkt->reth) {
-		u32 len = be32_to_cpu(pkt->reth->len);
-
-		if (qp->resp.mr)
-			odph_mr_put(qp->resp.mr);
-		qp->resp.mr = NULL;
-		if (!(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_WRITE))
-			return ODPH_NAK_REM_ACCESS;
-		qp->resp.va = be64_to_cpu(pkt->reth->va);
-		qp->resp.resid = len;
-		qp->resp.write_len = len;
-		if (len) {
-			qp->resp.mr = odph_mr_get(qp->dev, qp->ib.pd,
-						  be32_to_cpu(pkt->reth->rkey),
-						  IB_ACCESS_REMOTE_WRITE,
-						  qp->resp.va, len);
-			if (!qp->resp.mr)
-				return ODPH_NAK_REM_ACCESS;
-		}
+		syn = odph_resp_write_start(qp, pkt);
+		if (syn)
+			return syn;
 	}
 	if (pkt->paylen > qp->resp.resid ||
 	    ((pkt->mask & ODPH_LAST) && pkt->paylen != qp->resp.resid) ||
 	    (!(pkt->mask & ODPH_LAST) && pkt->paylen != qp->mtu))
 		return ODPH_NAK_INVALID_REQ;
-	if (pkt->paylen &&
-	    odph_mr_copy(qp->resp.mr, qp->resp.va, pkt->payload, pkt->paylen,
-			 true)) {
-		odph_resp_miss(qp, qp->resp.mr->ib.rkey, qp->resp.va,
-			       qp->resp.resid, true);
-		return ODPH_AETH_RNR_NAK;
+	if (pkt->paylen) {
+		syn = odph_resp_write_payload(qp, pkt);
+		if (syn)
+			return syn;
 	}
 	qp->resp.va += pkt->paylen;
 	qp->resp.resid -= pkt->paylen;
 	if (!(pkt->mask & ODPH_LAST))
 		return 0;
 
-	if (qp->resp.mr)
-		odph_mr_put(qp->resp.mr);
-	qp->resp.mr = NULL;
+	qp->resp.rkey = 0;
 	if (pkt->immdt) {
 		wc.opcode = IB_WC_RECV_RDMA_WITH_IMM;
 		wc.wc_flags = IB_WC_WITH_IMM;
@@ -672,9 +708,7 @@ void odph_resp_flush(struct odph_qp *qp)
 	struct ib_wc wc = { .status = IB_WC_WR_FLUSH_ERR, .opcode = IB_WC_RECV };
 
 	spin_lock_bh(&qp->rq_lock);
-	if (qp->resp.mr)
-		odph_mr_put(qp->resp.mr);
-	qp->resp.mr = NULL;
+	qp->resp.rkey = 0;
 	/* The WQE in progress, then (without an SRQ) every posted one. */
 	if (qp->resp.rwqe_valid)
 		odph_resp_complete_recv(qp, &wc, false);
