@@ -184,6 +184,7 @@ struct odph_fault {
 	u32 len;
 	bool write;
 	bool pending;
+	int error;			/* responder: that fault failed for good */
 };
 
 /* A send WQE, copied out of the user ring and validated once. */

@@ -29,18 +29,39 @@ struct odph_resp_ctx {
 
 /* ---- ODP misses ---- */
 
-/* Remember an unmapped ODP page; the RNR path queues its fault. */
+/*
+ * Remember an unmapped ODP page; the RNR path queues its fault.  Returns
+ * -EAGAIN (answer RNR NAK, the peer retries), or the error of the last
+ * fault of this very page when that failed for good (-EFAULT: nothing
+ * mapped there; -EPERM: write to read-only memory): the retried request
+ * then gets a remote access error instead of RNR NAKs forever.
+ */
 /* Caller must hold qp->rq_lock. */
 static int odph_resp_miss(struct odph_qp *qp, u32 key, u64 va, u32 len,
 			  bool write)
 {
+	struct odph_fault *f = &qp->resp_fault;
+	int err;
+
 	lockdep_assert_held(&qp->rq_lock);
-	if (!qp->resp_fault.pending)
-		qp->resp_fault = (struct odph_fault){
-			.key = key, .va = va, .len = len, .write = write,
-			.pending = true,
-		};
+	if (f->pending)
+		return -EAGAIN;
+	if (f->error && f->key == key && f->va == va && f->write == write) {
+		err = f->error;
+		f->error = 0;
+		return err;
+	}
+	*f = (struct odph_fault){
+		.key = key, .va = va, .len = len, .write = write,
+		.pending = true,
+	};
 	return -EAGAIN;
+}
+
+/* A fault error that retrying cannot cure. */
+static bool odph_fault_fatal(int err)
+{
+	return err == -EFAULT || err == -EPERM || err == -EACCES;
 }
 
 /* Fault what the responder missed; the peer retries after its RNR wait. */
@@ -48,14 +69,16 @@ void odph_resp_fault_work(struct work_struct *work)
 {
 	struct odph_qp *qp = container_of(work, struct odph_qp, fault_work);
 	struct odph_fault f;
+	int ret = 0;
 
 	spin_lock_bh(&qp->rq_lock);
 	f = qp->resp_fault;
 	spin_unlock_bh(&qp->rq_lock);
 	if (f.pending)
-		odph_fault_key(qp, f.key, f.va, f.len, f.write);
+		ret = odph_fault_key(qp, f.key, f.va, f.len, f.write);
 	spin_lock_bh(&qp->rq_lock);
 	qp->resp_fault.pending = false;
+	qp->resp_fault.error = odph_fault_fatal(ret) ? ret : 0;
 	spin_unlock_bh(&qp->rq_lock);
 }
 
@@ -155,8 +178,8 @@ static int odph_resp_read_packets(struct odph_resp_ctx *c,
 			ret = odph_mr_copy(mr, res->va + off, pkt.payload, n,
 					   false);
 		if (ret == -EAGAIN)
-			odph_resp_miss(qp, res->rkey, res->va + off,
-				       res->length - off, false);
+			ret = odph_resp_miss(qp, res->rkey, res->va + off,
+					     res->length - off, false);
 		if (ret)
 			break;
 		off += n;
@@ -283,8 +306,8 @@ static u8 odph_resp_send(struct odph_resp_ctx *c)
 	if (ret == -EAGAIN)
 		return ODPH_AETH_RNR_NAK;
 	if (ret) {
-		wc.status = ret == -EACCES ? IB_WC_LOC_PROT_ERR :
-					     IB_WC_LOC_LEN_ERR;
+		wc.status = ret == -EMSGSIZE ? IB_WC_LOC_LEN_ERR :
+					       IB_WC_LOC_PROT_ERR;
 		wc.opcode = IB_WC_RECV;
 		odph_resp_complete_recv(qp, &wc, false);
 		return ODPH_NAK_INVALID_REQ;
@@ -469,11 +492,11 @@ static u8 odph_resp_atomic(struct odph_resp_ctx *c)
 			     be64_to_cpu(pkt->atmeth->swap_add),
 			     be64_to_cpu(pkt->atmeth->compare), &orig);
 	odph_mr_put(mr);
-	if (ret == -EAGAIN) {
-		odph_resp_miss(qp, be32_to_cpu(pkt->atmeth->rkey), va,
-			       sizeof(u64), true);
+	if (ret == -EAGAIN)
+		ret = odph_resp_miss(qp, be32_to_cpu(pkt->atmeth->rkey), va,
+				     sizeof(u64), true);
+	if (ret == -EAGAIN)
 		return ODPH_AETH_RNR_NAK;
-	}
 	if (ret)
 		return ODPH_NAK_REM_ACCESS;
 
