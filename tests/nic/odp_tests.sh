@@ -21,7 +21,7 @@ odp() {
 	local gA gB
 	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
 		return 1
-	timeout 300 "$TOOL" -a odphA -A "$gA" -b odphB -B "$gB" "$1"
+	timeout 200 "$TOOL" -a odphA -A "$gA" -b odphB -B "$gB" "$1"
 }
 
 # ibv_devinfo -v lists every ODP capability odph advertises

@@ -79,11 +79,16 @@ void fill(void *p, size_t len, uint32_t seed)
 
 long check(const void *p, size_t len, uint32_t seed)
 {
+	return check_at(p, len, seed, 0);
+}
+
+long check_at(const void *p, size_t len, uint32_t seed, size_t off)
+{
 	const unsigned char *c = p;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (c[i] != pat(seed, i))
+		if (c[i] != pat(seed, off + i))
 			return (long)i;
 	return -1;
 }
@@ -383,6 +388,7 @@ static const struct {
 	{ "implicit", case_implicit },	{ "iova", case_iova },
 	{ "hole", case_hole },		{ "counters", case_counters },
 	{ "race", case_race },		{ "stream", case_stream },
+	{ "sizes", case_sizes },
 };
 
 int main(int argc, char **argv)

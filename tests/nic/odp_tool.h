@@ -44,8 +44,10 @@ int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void fill(void *p, size_t len, uint32_t seed);
-/* -1 if [p, p + len) holds fill(seed) at offset @base, else the bad offset */
+/* -1 if [p, p + len) holds fill(seed), else the offset of a bad byte */
 long check(const void *p, size_t len, uint32_t seed);
+/* the same for bytes @off.. of fill(seed) */
+long check_at(const void *p, size_t len, uint32_t seed, size_t off);
 long check_byte(const void *p, size_t len, unsigned char c);
 
 void *map_anon(size_t len, size_t align);
@@ -84,5 +86,6 @@ int case_hole(void);
 int case_counters(void);
 int case_race(void);
 int case_stream(void);
+int case_sizes(void);
 
 #endif

@@ -125,7 +125,6 @@ int case_race(void)
 		if (wait_writes(&s, 2 * DEPTH + 2))
 			err |= fail("loop %d: stream stopped after the remap "
 				    "(status %d)", i, s.status);
-		bad = memcmp(old, snap, RLEN) ? 0 : -1;
 		for (bad = 0; bad < RLEN && old[bad] == snap[bad]; bad++)
 			;
 		if (bad < RLEN)
@@ -167,21 +166,21 @@ static void *dropper(void *arg)
 	char **bufs = arg;
 
 	for (;;) {
-		madvise(bufs[0], 16 * RLEN, MADV_DONTNEED);
-		madvise(bufs[1], 16 * RLEN, MADV_DONTNEED);
+		madvise(bufs[0], 4 * RLEN, MADV_DONTNEED);
+		madvise(bufs[1], 4 * RLEN, MADV_DONTNEED);
 		usleep(5000);
 	}
 	return NULL;
 }
 
 /*
- * 10 (helper): WRITEs and READs of 256 KiB between ODP MRs whose pages
+ * 10 (helper): WRITEs and READs of 64 KiB between ODP MRs whose pages
  * are dropped every 5 ms, forever; prints "streaming" once traffic
  * flows.  The suite SIGKILLs it and checks the teardown.
  */
 int case_stream(void)
 {
-	size_t len = 16 * RLEN;
+	size_t len = 4 * RLEN;
 	char *a = map_anon(len, PAGE), *b = map_anon(len, PAGE);
 	struct ibv_mr *ma = reg_odp(&A, a, len), *mb = reg_odp(&B, b, len);
 	char *bufs[2] = { a, b };
@@ -203,7 +202,7 @@ int case_stream(void)
 			posted++;
 		}
 		if (wait_wc(&A, &wc, 60))
-			return fail("stream: status %d", wc.status);
+			return fail("stream: no good completion in 60 s");
 		if (++done == 8)
 			note("streaming");
 	}
