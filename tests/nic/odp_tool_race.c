@@ -109,6 +109,9 @@ int case_race(void)
 	mb = reg_odp(&B, b, RLEN);
 	s.dst = (uintptr_t)b;
 	s.rkey = mb->rkey;
+	if (live0 >= 0 && live_mirrors() != live0 + 2)
+		err |= fail("live mirrors %lld with our 2 MRs, %lld before",
+			    live_mirrors(), live0);
 	if (pthread_create(&t, NULL, streamer, &s))
 		die("pthread_create");
 	for (i = 0; i < LOOPS && !err; i++) {
@@ -155,7 +158,9 @@ int case_race(void)
 	ibv_dereg_mr(mb);
 	ibv_dereg_mr(s.msrc);
 	note("live mirrors: %lld before, %lld after", live0, live_mirrors());
-	if (live0 >= 0 && live_mirrors() != live0)
+	if (live0 < 0)
+		err |= fail("no %s for the mirror count", "/dev/odph_test");
+	else if (live_mirrors() != live0)
 		err |= fail("mirrors leaked");
 	return err;
 }
