@@ -8,7 +8,8 @@
  * responder resources; a packet from the future draws one PSN sequence
  * NAK per gap.  A SEND or WRITE_WITH_IMM with no receive WQE posted draws
  * an RNR NAK and leaves the PSN where it was.  UD: qkey checked, GRH and
- * payload scattered, no ACK.
+ * payload scattered, no ACK; a datagram meeting an unmapped ODP page of
+ * the receive buffer is dropped while the page is faulted in.
  *
  * Replies are built under rq_lock into a list and sent after dropping it.
  */
@@ -679,8 +680,18 @@ static void odph_resp_ud(struct odph_resp_ctx *c)
 	if (!ret)
 		ret = odph_resp_scatter(qp, r, sizeof(grh), pkt->payload,
 					pkt->paylen);
-	wc.status = !ret ? IB_WC_SUCCESS : ret == -EACCES ?
-		    IB_WC_LOC_PROT_ERR : IB_WC_LOC_LEN_ERR;
+	if (ret == -EAGAIN) {
+		/*
+		 * An ODP page of the receive buffer is not mapped: drop the
+		 * datagram (UD is unreliable), keep the WQE for the next one
+		 * and fault the page in meanwhile.
+		 */
+		odph_counter_inc(qp->dev, ODPH_CNT_DROP_OTHER);
+		odph_qp_queue(qp, &qp->fault_work);
+		return;
+	}
+	wc.status = !ret ? IB_WC_SUCCESS : ret == -EMSGSIZE ?
+		    IB_WC_LOC_LEN_ERR : IB_WC_LOC_PROT_ERR;
 	wc.opcode = IB_WC_RECV;
 	wc.byte_len = sizeof(grh) + pkt->paylen;
 	wc.src_qp = be32_to_cpu(pkt->deth->sqp) & ODPH_QPN_MASK;
