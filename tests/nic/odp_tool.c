@@ -388,7 +388,7 @@ static const struct {
 	{ "implicit", case_implicit },	{ "iova", case_iova },
 	{ "hole", case_hole },		{ "counters", case_counters },
 	{ "race", case_race },		{ "stream", case_stream },
-	{ "sizes", case_sizes },
+	{ "sizes", case_sizes },	{ "ud", case_ud },
 };
 
 int main(int argc, char **argv)

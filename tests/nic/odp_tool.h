@@ -87,5 +87,6 @@ int case_counters(void);
 int case_race(void);
 int case_stream(void);
 int case_sizes(void);
+int case_ud(void);
 
 #endif

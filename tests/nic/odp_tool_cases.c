@@ -562,3 +562,83 @@ int case_sizes(void)
 	}
 	return 0;
 }
+
+#define QKEY	0x11111111
+
+static struct ibv_qp *ud_qp(struct side *s)
+{
+	struct ibv_qp_init_attr init = {
+		.qp_type = IBV_QPT_UD, .send_cq = s->cq, .recv_cq = s->cq,
+		.cap = { .max_send_wr = 8, .max_recv_wr = 8,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_INIT, .port_num = 1,
+				 .qkey = QKEY };
+	struct ibv_qp *qp = ibv_create_qp(s->pd, &init);
+
+	if (!qp || ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+				 IBV_QP_PORT | IBV_QP_QKEY))
+		die("UD QP on %s: %s", s->name, strerror(errno));
+	a.qp_state = IBV_QPS_RTR;
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE))
+		die("UD RTR: %s", strerror(errno));
+	a.qp_state = IBV_QPS_RTS;
+	a.sq_psn = 0;
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN))
+		die("UD RTS: %s", strerror(errno));
+	return qp;
+}
+
+/*
+ * UD SEND into a receive buffer of an ODP MR whose pages were never
+ * touched: a datagram that meets an unmapped page is dropped (UD is
+ * unreliable) while the page is faulted, the receive WQE stays posted,
+ * and a later datagram lands in it intact.  No error completion.
+ */
+int case_ud(void)
+{
+	size_t len = 1000;
+	char *a = map_anon(PAGE, PAGE), *b = map_anon(2 * PAGE, PAGE);
+	struct ibv_mr *ma = reg(&A, a, PAGE, IBV_ACCESS_LOCAL_WRITE);
+	struct ibv_mr *mb = reg_odp(&B, b, 2 * PAGE);
+	struct ibv_qp *qa = ud_qp(&A), *qb = ud_qp(&B);
+	struct ibv_ah_attr aa = { .is_global = 1, .port_num = 1,
+				  .grh = { .dgid = B.gid, .hop_limit = 64,
+					   .sgid_index = A.gidx } };
+	struct ibv_ah *ah = ibv_create_ah(A.pd, &aa);
+	struct ibv_sge sge = { .addr = (uintptr_t)a, .length = len,
+			       .lkey = ma->lkey };
+	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND,
+				  .send_flags = IBV_SEND_SIGNALED }, *bad;
+	struct ibv_qp *saved = B.qp;
+	struct ibv_wc wc;
+	int tries, st = -1;
+
+	if (!ah)
+		return fail("create_ah: %s", strerror(errno));
+	wr.wr.ud.ah = ah;
+	wr.wr.ud.remote_qpn = qb->qp_num;
+	wr.wr.ud.remote_qkey = QKEY;
+	fill(a, len, 61);
+	B.qp = qb;
+	if (post_recv(&B, b + 100, mb->lkey, 40 + len, 9))
+		return fail("post_recv");
+	B.qp = saved;
+	for (tries = 1; tries <= 50; tries++) {
+		if (ibv_post_send(qa, &wr, &bad))
+			return fail("post_send: %s", strerror(errno));
+		if (status("UD send", wait_wc(&A, &wc, 10), 0))
+			return 1;
+		st = wait_wc(&B, &wc, 0.2);
+		if (st >= 0)
+			break;
+	}
+	note("received after %d datagram(s)", tries);
+	if (status("UD recv", st, 0))
+		return 1;
+	if (wc.byte_len != 40 + len || wc.wr_id != 9)
+		return fail("UD recv: byte_len %u wr_id %lu", wc.byte_len,
+			    (unsigned long)wc.wr_id);
+	return expect("UD payload", b + 140, len, 61);
+}
