@@ -80,7 +80,7 @@ kill_teardown() {
 		return 1
 	"$TOOL" -a odphA -A "$gA" -b odphB -B "$gB" stream >"$out" 2>&1 &
 	pid=$!
-	for i in $(seq 1 600); do
+	for i in $(seq 1 1200); do
 		grep -q streaming "$out" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
