@@ -184,6 +184,7 @@ struct odph_fault {
 	u32 len;
 	bool write;
 	bool pending;
+	int error;			/* responder: that fault failed for good */
 };
 
 /* A send WQE, copied out of the user ring and validated once. */
@@ -276,7 +277,7 @@ struct odph_qp {
 		struct odph_rwqe *rwqe;	/* receive WQE being filled */
 		bool rwqe_valid;
 		u32 recv_off;
-		struct odph_mr *mr;	/* WRITE in progress */
+		u32 rkey;		/* WRITE in progress, looked up per packet */
 		u64 va;
 		u32 resid;
 		u32 write_len;

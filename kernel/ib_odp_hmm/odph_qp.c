@@ -338,9 +338,7 @@ static void odph_qp_reset(struct odph_qp *qp)
 	spin_unlock_bh(&qp->sq_lock);
 
 	spin_lock_bh(&qp->rq_lock);
-	if (qp->resp.mr)
-		odph_mr_put(qp->resp.mr);
-	qp->resp.mr = NULL;
+	qp->resp.rkey = 0;
 	qp->resp.rwqe_valid = false;
 	qp->resp.in_msg = false;
 	qp->resp.nak_sent = false;
@@ -349,6 +347,7 @@ static void odph_qp_reset(struct odph_qp *qp)
 	qp->resp.res_head = 0;
 	memset(qp->resp.res, 0, ODPH_MAX_RD_ATOMIC * sizeof(*qp->resp.res));
 	qp->resp_fault.pending = false;
+	qp->resp_fault.error = 0;
 	if (qp->rq.buf)
 		odph_queue_reset(&qp->rq);
 	spin_unlock_bh(&qp->rq_lock);

@@ -8,7 +8,8 @@
  * responder resources; a packet from the future draws one PSN sequence
  * NAK per gap.  A SEND or WRITE_WITH_IMM with no receive WQE posted draws
  * an RNR NAK and leaves the PSN where it was.  UD: qkey checked, GRH and
- * payload scattered, no ACK.
+ * payload scattered, no ACK; a datagram meeting an unmapped ODP page of
+ * the receive buffer is dropped while the page is faulted in.
  *
  * Replies are built under rq_lock into a list and sent after dropping it.
  */
@@ -29,18 +30,39 @@ struct odph_resp_ctx {
 
 /* ---- ODP misses ---- */
 
-/* Remember an unmapped ODP page; the RNR path queues its fault. */
+/*
+ * Remember an unmapped ODP page; the RNR path queues its fault.  Returns
+ * -EAGAIN (answer RNR NAK, the peer retries), or the error of the last
+ * fault of this very page when that failed for good (-EFAULT: nothing
+ * mapped there; -EPERM: write to read-only memory): the retried request
+ * then gets a remote access error instead of RNR NAKs forever.
+ */
 /* Caller must hold qp->rq_lock. */
 static int odph_resp_miss(struct odph_qp *qp, u32 key, u64 va, u32 len,
 			  bool write)
 {
+	struct odph_fault *f = &qp->resp_fault;
+	int err;
+
 	lockdep_assert_held(&qp->rq_lock);
-	if (!qp->resp_fault.pending)
-		qp->resp_fault = (struct odph_fault){
-			.key = key, .va = va, .len = len, .write = write,
-			.pending = true,
-		};
+	if (f->pending)
+		return -EAGAIN;
+	if (f->error && f->key == key && f->va == va && f->write == write) {
+		err = f->error;
+		f->error = 0;
+		return err;
+	}
+	*f = (struct odph_fault){
+		.key = key, .va = va, .len = len, .write = write,
+		.pending = true,
+	};
 	return -EAGAIN;
+}
+
+/* A fault error that retrying cannot cure. */
+static bool odph_fault_fatal(int err)
+{
+	return err == -EFAULT || err == -EPERM || err == -EACCES;
 }
 
 /* Fault what the responder missed; the peer retries after its RNR wait. */
@@ -48,14 +70,16 @@ void odph_resp_fault_work(struct work_struct *work)
 {
 	struct odph_qp *qp = container_of(work, struct odph_qp, fault_work);
 	struct odph_fault f;
+	int ret = 0;
 
 	spin_lock_bh(&qp->rq_lock);
 	f = qp->resp_fault;
 	spin_unlock_bh(&qp->rq_lock);
 	if (f.pending)
-		odph_fault_key(qp, f.key, f.va, f.len, f.write);
+		ret = odph_fault_key(qp, f.key, f.va, f.len, f.write);
 	spin_lock_bh(&qp->rq_lock);
 	qp->resp_fault.pending = false;
+	qp->resp_fault.error = odph_fault_fatal(ret) ? ret : 0;
 	spin_unlock_bh(&qp->rq_lock);
 }
 
@@ -155,8 +179,8 @@ static int odph_resp_read_packets(struct odph_resp_ctx *c,
 			ret = odph_mr_copy(mr, res->va + off, pkt.payload, n,
 					   false);
 		if (ret == -EAGAIN)
-			odph_resp_miss(qp, res->rkey, res->va + off,
-				       res->length - off, false);
+			ret = odph_resp_miss(qp, res->rkey, res->va + off,
+					     res->length - off, false);
 		if (ret)
 			break;
 		off += n;
@@ -283,8 +307,8 @@ static u8 odph_resp_send(struct odph_resp_ctx *c)
 	if (ret == -EAGAIN)
 		return ODPH_AETH_RNR_NAK;
 	if (ret) {
-		wc.status = ret == -EACCES ? IB_WC_LOC_PROT_ERR :
-					     IB_WC_LOC_LEN_ERR;
+		wc.status = ret == -EMSGSIZE ? IB_WC_LOC_LEN_ERR :
+					       IB_WC_LOC_PROT_ERR;
 		wc.opcode = IB_WC_RECV;
 		odph_resp_complete_recv(qp, &wc, false);
 		return ODPH_NAK_INVALID_REQ;
@@ -303,55 +327,91 @@ static u8 odph_resp_send(struct odph_resp_ctx *c)
 	return 0;
 }
 
+/*
+ * The RETH of a WRITE: check the whole target once and remember its rkey.
+ * No MR reference is kept across packets: a peer that stops mid-message
+ * must not make the MR's deregistration wait for it.
+ * Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0.
+ */
+static u8 odph_resp_write_start(struct odph_qp *qp, struct odph_pkt *pkt)
+{
+	u32 len = be32_to_cpu(pkt->reth->len);
+	struct odph_mr *mr;
+
+	lockdep_assert_held(&qp->rq_lock);
+	qp->resp.rkey = 0;
+	if (!(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_WRITE))
+		return ODPH_NAK_REM_ACCESS;
+	qp->resp.va = be64_to_cpu(pkt->reth->va);
+	qp->resp.resid = len;
+	qp->resp.write_len = len;
+	if (!len)
+		return 0;
+	mr = odph_mr_get(qp->dev, qp->ib.pd, be32_to_cpu(pkt->reth->rkey),
+			 IB_ACCESS_REMOTE_WRITE, qp->resp.va, len);
+	if (!mr)
+		return ODPH_NAK_REM_ACCESS;
+	qp->resp.rkey = mr->ib.rkey;
+	odph_mr_put(mr);
+	return 0;
+}
+
+/*
+ * One packet's payload to the WRITE target.  The MR is looked up again
+ * for each packet; it may have been deregistered since the RETH.
+ * Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0.
+ */
+static u8 odph_resp_write_payload(struct odph_qp *qp, struct odph_pkt *pkt)
+{
+	struct odph_mr *mr;
+	int ret;
+
+	lockdep_assert_held(&qp->rq_lock);
+	mr = odph_mr_get(qp->dev, qp->ib.pd, qp->resp.rkey,
+			 IB_ACCESS_REMOTE_WRITE, qp->resp.va, pkt->paylen);
+	if (!mr)
+		return ODPH_NAK_REM_ACCESS;
+	ret = odph_mr_copy(mr, qp->resp.va, pkt->payload, pkt->paylen, true);
+	odph_mr_put(mr);
+	if (ret == -EAGAIN)
+		ret = odph_resp_miss(qp, qp->resp.rkey, qp->resp.va,
+				     qp->resp.resid, true);
+	if (ret == -EAGAIN)
+		return ODPH_AETH_RNR_NAK;
+	return ret ? ODPH_NAK_REM_ACCESS : 0;
+}
+
 /* Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0. */
 static u8 odph_resp_write(struct odph_resp_ctx *c)
 {
 	struct odph_qp *qp = c->qp;
 	struct odph_pkt *pkt = c->pkt;
 	struct ib_wc wc = {};
+	u8 syn;
 
 	lockdep_assert_held(&qp->rq_lock);
 	if (pkt->immdt && !odph_resp_take_rwqe(qp))
 		return ODPH_AETH_RNR_NAK;
 	if (pkt->reth) {
-		u32 len = be32_to_cpu(pkt->reth->len);
-
-		if (qp->resp.mr)
-			odph_mr_put(qp->resp.mr);
-		qp->resp.mr = NULL;
-		if (!(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_WRITE))
-			return ODPH_NAK_REM_ACCESS;
-		qp->resp.va = be64_to_cpu(pkt->reth->va);
-		qp->resp.resid = len;
-		qp->resp.write_len = len;
-		if (len) {
-			qp->resp.mr = odph_mr_get(qp->dev, qp->ib.pd,
-						  be32_to_cpu(pkt->reth->rkey),
-						  IB_ACCESS_REMOTE_WRITE,
-						  qp->resp.va, len);
-			if (!qp->resp.mr)
-				return ODPH_NAK_REM_ACCESS;
-		}
+		syn = odph_resp_write_start(qp, pkt);
+		if (syn)
+			return syn;
 	}
 	if (pkt->paylen > qp->resp.resid ||
 	    ((pkt->mask & ODPH_LAST) && pkt->paylen != qp->resp.resid) ||
 	    (!(pkt->mask & ODPH_LAST) && pkt->paylen != qp->mtu))
 		return ODPH_NAK_INVALID_REQ;
-	if (pkt->paylen &&
-	    odph_mr_copy(qp->resp.mr, qp->resp.va, pkt->payload, pkt->paylen,
-			 true)) {
-		odph_resp_miss(qp, qp->resp.mr->ib.rkey, qp->resp.va,
-			       qp->resp.resid, true);
-		return ODPH_AETH_RNR_NAK;
+	if (pkt->paylen) {
+		syn = odph_resp_write_payload(qp, pkt);
+		if (syn)
+			return syn;
 	}
 	qp->resp.va += pkt->paylen;
 	qp->resp.resid -= pkt->paylen;
 	if (!(pkt->mask & ODPH_LAST))
 		return 0;
 
-	if (qp->resp.mr)
-		odph_mr_put(qp->resp.mr);
-	qp->resp.mr = NULL;
+	qp->resp.rkey = 0;
 	if (pkt->immdt) {
 		wc.opcode = IB_WC_RECV_RDMA_WITH_IMM;
 		wc.wc_flags = IB_WC_WITH_IMM;
@@ -433,11 +493,11 @@ static u8 odph_resp_atomic(struct odph_resp_ctx *c)
 			     be64_to_cpu(pkt->atmeth->swap_add),
 			     be64_to_cpu(pkt->atmeth->compare), &orig);
 	odph_mr_put(mr);
-	if (ret == -EAGAIN) {
-		odph_resp_miss(qp, be32_to_cpu(pkt->atmeth->rkey), va,
-			       sizeof(u64), true);
+	if (ret == -EAGAIN)
+		ret = odph_resp_miss(qp, be32_to_cpu(pkt->atmeth->rkey), va,
+				     sizeof(u64), true);
+	if (ret == -EAGAIN)
 		return ODPH_AETH_RNR_NAK;
-	}
 	if (ret)
 		return ODPH_NAK_REM_ACCESS;
 
@@ -620,8 +680,18 @@ static void odph_resp_ud(struct odph_resp_ctx *c)
 	if (!ret)
 		ret = odph_resp_scatter(qp, r, sizeof(grh), pkt->payload,
 					pkt->paylen);
-	wc.status = !ret ? IB_WC_SUCCESS : ret == -EACCES ?
-		    IB_WC_LOC_PROT_ERR : IB_WC_LOC_LEN_ERR;
+	if (ret == -EAGAIN) {
+		/*
+		 * An ODP page of the receive buffer is not mapped: drop the
+		 * datagram (UD is unreliable), keep the WQE for the next one
+		 * and fault the page in meanwhile.
+		 */
+		odph_counter_inc(qp->dev, ODPH_CNT_DROP_OTHER);
+		odph_qp_queue(qp, &qp->fault_work);
+		return;
+	}
+	wc.status = !ret ? IB_WC_SUCCESS : ret == -EMSGSIZE ?
+		    IB_WC_LOC_LEN_ERR : IB_WC_LOC_PROT_ERR;
 	wc.opcode = IB_WC_RECV;
 	wc.byte_len = sizeof(grh) + pkt->paylen;
 	wc.src_qp = be32_to_cpu(pkt->deth->sqp) & ODPH_QPN_MASK;
@@ -672,9 +742,7 @@ void odph_resp_flush(struct odph_qp *qp)
 	struct ib_wc wc = { .status = IB_WC_WR_FLUSH_ERR, .opcode = IB_WC_RECV };
 
 	spin_lock_bh(&qp->rq_lock);
-	if (qp->resp.mr)
-		odph_mr_put(qp->resp.mr);
-	qp->resp.mr = NULL;
+	qp->resp.rkey = 0;
 	/* The WQE in progress, then (without an SRQ) every posted one. */
 	if (qp->resp.rwqe_valid)
 		odph_resp_complete_recv(qp, &wc, false);

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# On-demand paging on the odph NIC: odp_tool (tests/nic/odp_tool*.c) opens
+# odphA and odphB (two namespaces joined by a veth pair) in one process
+# and checks ODP MRs byte for byte under forced faults, remaps, fork, THP
+# and hugetlb, read-only memory, implicit and iova MRs, holes, exact fault
+# counts and a WRITE/munmap race; then a process killed mid-traffic must
+# leave devices and module removable.  Runs in the VM (tests/vm/run).
+# Work requests stay at 256 KiB or less: a single WRITE of 1 MiB takes
+# ~10 s on odph in the VM even between pinned MRs (xmit errors and
+# go-back-N retransmissions; `odp_tool ... sizes` shows it), which is a
+# NIC flow-control matter, not an ODP one.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+. tests/nic/netns.sh
+
+TOOL=tests/build/odp_tool
+WINDOW=/sys/module/rdma_odph/parameters/odp_window
+KO=kernel/ib_odp_hmm/rdma_odph.ko
+DMESG_START=$(dmesg | wc -l)
+
+# odp CASE: run one odp_tool case on odphA -> odphB
+odp() {
+	local gA gB
+	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
+		return 1
+	timeout 200 "$TOOL" -a odphA -A "$gA" -b odphB -B "$gB" "$1"
+}
+
+# ibv_devinfo -v lists every ODP capability odph advertises
+devinfo_odp() {
+	local out cap
+	out=$(ibv_devinfo -v -d odphA) || return 1
+	echo "$out" | sed -n '/odp_caps/,/^[^\t]/p'
+	for cap in ODP_SUPPORT ODP_SUPPORT_IMPLICIT; do
+		echo "$out" | sed -n '/general_odp_caps/,/rc_odp_caps/p' |
+			grep -qw "$cap" || { echo "no general $cap"; return 1; }
+	done
+	for cap in SUPPORT_SEND SUPPORT_RECV SUPPORT_WRITE SUPPORT_READ \
+		   SUPPORT_ATOMIC SUPPORT_SRQ; do
+		echo "$out" | sed -n '/rc_odp_caps/,/uc_odp_caps/p' |
+			grep -qw "$cap" || { echo "no rc $cap"; return 1; }
+	done
+	for cap in SUPPORT_SEND SUPPORT_RECV; do
+		echo "$out" | sed -n '/ud_odp_caps/,/xrc_odp_caps/p' |
+			grep -qw "$cap" || { echo "no ud $cap"; return 1; }
+	done
+}
+
+# hugetlb needs reserved pages: 4 x 2 MiB for the case's two buffers
+hugetlb() {
+	local old rc
+	old=$(cat /proc/sys/vm/nr_hugepages)
+	echo 4 >/proc/sys/vm/nr_hugepages
+	grep -i hugepages_free /proc/meminfo
+	odp hugetlb
+	rc=$?
+	echo "$old" >/proc/sys/vm/nr_hugepages
+	return $rc
+}
+
+# exact fault counts need a one-page fault window
+counters() {
+	local old rc
+	old=$(cat "$WINDOW")
+	echo 4096 >"$WINDOW"
+	odp counters
+	rc=$?
+	echo "$old" >"$WINDOW"
+	return $rc
+}
+
+# SIGKILL a process streaming WRITEs/READs over ODP MRs whose pages are
+# being dropped: it must die promptly, then both devices can be deleted
+# and rdma_odph unloaded (it is loaded again for the suites after us).
+kill_teardown() {
+	local gA gB out=tests/build/odp_stream.$$ pid i
+	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
+		return 1
+	"$TOOL" -a odphA -A "$gA" -b odphB -B "$gB" stream >"$out" 2>&1 &
+	pid=$!
+	for i in $(seq 1 1200); do
+		grep -q streaming "$out" && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$out"
+	rm -f "$out"
+	kill -0 "$pid" 2>/dev/null || { echo "stream died by itself"; return 1; }
+	sleep 1
+	kill -9 "$pid"
+	for i in $(seq 1 300); do
+		[ -d "/proc/$pid" ] || break
+		sleep 0.1
+	done
+	if [ -d "/proc/$pid" ]; then
+		echo "pid $pid still there 30 s after SIGKILL:"
+		cat "/proc/$pid/stack" 2>/dev/null
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	in_ns A rdma link delete odphA || return 1
+	in_ns B rdma link delete odphB || return 1
+	rdma link show | grep odph && return 1
+	rmmod rdma_odph || return 1
+	insmod "$KO"
+}
+
+no_splats() {
+	local new
+	new=$(dmesg | tail -n +"$((DMESG_START + 1))")
+	echo "$new" | tail -n 20
+	! echo "$new" | grep -E 'WARNING:|BUG:|Oops|lockdep|possible (circular|recursive) locking|INFO: task .* blocked|general protection'
+}
+
+if ! netns_setup; then
+	tap_case "netns and odph devices set up" false
+	tap_done
+	exit 1
+fi
+tap_case "ibv_devinfo -v shows the ODP caps (general, implicit, RC, UD)" \
+	devinfo_odp
+tap_case "forced faults: MADV_DONTNEED before every WRITE/READ/SEND" \
+	odp faults
+tap_case "remap between transfers: new mapping gets data, old never" \
+	odp remap
+tap_case "fork during traffic: parent and child views both right" \
+	odp fork
+tap_case "THP buffers, 2 MiB aligned: WRITEs and READs across the THPs" \
+	odp thp
+tap_case "hugetlb buffers with IBV_ACCESS_HUGETLB" hugetlb
+tap_case "read-only memfd mapping, REMOTE_READ only: READ, no fault loop" \
+	odp rdonly
+tap_case "implicit MRs: heap, stack and mmap SGEs and targets" \
+	odp implicit
+tap_case "iova != va explicit MR: WRITE/READ by iova" odp iova
+tap_case "WRITE to an munmapped page of an ODP MR: remote access error" \
+	odp hole
+tap_case "exact fault counts with odp_window 4096" counters
+tap_case "UD SEND into a cold ODP receive buffer: dropped, faulted, lands" \
+	odp ud
+tap_case "race: WRITEs stream while the target is remapped 20 times" \
+	odp race
+tap_case "SIGKILL mid-traffic: link delete and rmmod rdma_odph work" \
+	kill_teardown
+netns_teardown
+tap_case "no kernel warnings" no_splats
+tap_done
