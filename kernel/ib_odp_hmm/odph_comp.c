@@ -252,6 +252,7 @@ static void odph_comp_read_gap(struct odph_qp *qp, u32 expect)
 	qp->read_gap = true;
 	qp->read_gap_psn = expect;
 	odph_comp_rewind(qp, expect);
+	odph_qp_queue(qp, &qp->req_work);	/* no progress: nobody else kicks */
 }
 
 /* Caller must hold qp->sq_lock. */
@@ -433,7 +434,7 @@ void odph_comp_retry_timer(struct timer_list *t)
 	spin_lock_bh(&qp->sq_lock);
 	s = odph_comp_oldest(qp, NULL);
 	if (!s || qp->state != IB_QPS_RTS ||
-	    (s->state == ODPH_SWQE_PENDING && !s->sent)) {
+	    (s->state == ODPH_SWQE_PENDING && !s->started)) {
 		spin_unlock_bh(&qp->sq_lock);
 		return;
 	}
