@@ -196,7 +196,7 @@ struct odph_swqe {
 	u32 first_psn, last_psn;
 	u32 npkts;
 	u32 sent;			/* payload bytes sent so far */
-	u32 acked;			/* READ: response bytes received */
+	u32 acked;			/* bytes acknowledged (READ: received) */
 	int status;			/* IB_WC_* once completed */
 	u8 state;			/* enum odph_swqe_state */
 	u8 inline_data;
@@ -413,6 +413,7 @@ void odph_resp_flush(struct odph_qp *qp);
 void odph_resp_fault_work(struct work_struct *work);
 void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode);
 void odph_comp_retire(struct odph_qp *qp);
+u32 odph_swqe_unacked_psn(struct odph_qp *qp, struct odph_swqe *s);
 struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot);
 void odph_comp_retry_timer(struct timer_list *t);
 void odph_comp_rnr_timer(struct timer_list *t);

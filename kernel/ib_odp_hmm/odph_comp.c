@@ -154,6 +154,28 @@ static void odph_comp_rewind(struct odph_qp *qp, u32 psn)
 	odph_counter_inc(qp->dev, ODPH_CNT_RETRANSMITS);
 }
 
+/*
+ * A SEND or WRITE of many packets acknowledged up to @psn, short of its
+ * end: remember how far, so a retry resumes there.  True if that moved.
+ */
+/* Caller must hold qp->sq_lock. */
+static bool odph_comp_partial_ack(struct odph_qp *qp, struct odph_swqe *s,
+				  u32 psn)
+{
+	u64 acked;
+
+	lockdep_assert_held(&qp->sq_lock);
+	if (odph_is_rd_atomic(s) || !s->sent ||
+	    odph_psn_cmp(psn, s->first_psn) < 0)
+		return false;
+	acked = (((psn - s->first_psn) & ODPH_PSN_MASK) + 1ULL) * qp->mtu;
+	acked = min_t(u64, acked, s->sent);
+	if (acked <= s->acked)
+		return false;
+	s->acked = acked;
+	return true;
+}
+
 /* Everything up to and including @psn is acknowledged. */
 /* Caller must hold qp->sq_lock. */
 static bool odph_comp_ack(struct odph_qp *qp, u32 psn)
@@ -163,13 +185,25 @@ static bool odph_comp_ack(struct odph_qp *qp, u32 psn)
 
 	lockdep_assert_held(&qp->sq_lock);
 	while ((s = odph_comp_oldest(qp, NULL))) {
-		if (s->state != ODPH_SWQE_SENT || odph_is_rd_atomic(s) ||
-		    odph_psn_cmp(s->last_psn, psn) > 0)
+		if (odph_is_rd_atomic(s))
 			break;
+		if (s->state != ODPH_SWQE_SENT ||
+		    odph_psn_cmp(s->last_psn, psn) > 0) {
+			progress |= odph_comp_partial_ack(qp, s, psn);
+			break;
+		}
 		odph_comp_done(qp, s, IB_WC_SUCCESS);
 		progress = true;
 	}
 	return progress;
+}
+
+/* The oldest PSN of @s not yet acknowledged (atomics: their only one). */
+u32 odph_swqe_unacked_psn(struct odph_qp *qp, struct odph_swqe *s)
+{
+	if (odph_is_rd_atomic(s) && s->opcode != IB_WR_RDMA_READ)
+		return s->first_psn;
+	return (s->first_psn + s->acked / qp->mtu) & ODPH_PSN_MASK;
 }
 
 /*
@@ -400,7 +434,8 @@ void odph_comp_retry_timer(struct timer_list *t)
 		odph_comp_done(qp, s, IB_WC_RETRY_EXC_ERR);
 		failed = true;
 	} else {
-		odph_comp_rewind(qp, s->first_psn);
+		/* Resume from the oldest unacknowledged PSN, not the WQE's start. */
+		odph_comp_rewind(qp, odph_swqe_unacked_psn(qp, s));
 	}
 	spin_unlock_bh(&qp->sq_lock);
 

@@ -392,12 +392,15 @@ static bool odph_req_window_full(struct odph_qp *qp, struct odph_swqe *s)
 		if (o->state != ODPH_SWQE_DONE)
 			break;
 	}
-	if (!o || o == s || o->state == ODPH_SWQE_DONE)
-		return false;	/* nothing older in flight: always go */
+	if (!o || o->state == ODPH_SWQE_DONE || (o == s && !s->sent))
+		return false;	/* nothing in flight: always go */
 	need = s->opcode == IB_WR_RDMA_READ ?
 	       odph_npkts(qp, s->length - s->sent) : 1;
-	return ((qp->req_psn + need - o->first_psn) & ODPH_PSN_MASK) >
-	       ODPH_WINDOW_PKTS;
+	/* The window counts from the oldest unacknowledged PSN, also inside
+	 * one long message.
+	 */
+	return ((qp->req_psn + need - odph_swqe_unacked_psn(qp, o)) &
+		ODPH_PSN_MASK) > ODPH_WINDOW_PKTS;
 }
 
 /* Caller must hold qp->sq_lock. */
