@@ -387,6 +387,8 @@ int odph_path_from_ah(struct odph_dev *dev, struct odph_path *path,
 int odph_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		   struct ib_udata *udata);
 int odph_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+int odph_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata);
+u32 odph_port_mtu(struct odph_dev *dev);
 int odph_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc);
 int odph_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
 int odph_cq_post(struct odph_cq *cq, const struct ib_wc *wc, bool solicited);

@@ -329,6 +329,7 @@ static const struct ib_device_ops odph_dev_ops = {
 	.query_srq = odph_query_srq,
 	.reg_user_mr = odph_reg_user_mr,
 	.req_notify_cq = odph_req_notify_cq,
+	.resize_cq = odph_resize_cq,
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, odph_ah, ib),
 	INIT_RDMA_OBJ_SIZE(ib_cq, odph_cq, ib),
