@@ -46,11 +46,12 @@ static int odph_check_cap(struct ib_qp_init_attr *init)
 		return -EOPNOTSUPP;
 	if (init->create_flags)
 		return -EOPNOTSUPP;
-	if (!cap->max_send_wr || cap->max_send_wr > ODPH_MAX_QP_WR ||
+	/* Zero WRs on either queue is allowed (a send- or receive-only QP). */
+	if (cap->max_send_wr > ODPH_MAX_QP_WR ||
 	    cap->max_send_sge > ODPH_MAX_SGE ||
 	    cap->max_inline_data > ODPH_MAX_INLINE)
 		return -EINVAL;
-	if (!init->srq && (!cap->max_recv_wr || cap->max_recv_wr > ODPH_MAX_QP_WR ||
+	if (!init->srq && (cap->max_recv_wr > ODPH_MAX_QP_WR ||
 			   cap->max_recv_sge > ODPH_MAX_SGE))
 		return -EINVAL;
 	return 0;
