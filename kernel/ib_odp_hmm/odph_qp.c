@@ -519,9 +519,17 @@ int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		   const struct ib_send_wr **bad)
 {
 	struct odph_qp *qp = to_odph_qp(ibqp);
+	enum ib_qp_state state = READ_ONCE(qp->state);
 	int ret = 0;
 	u32 next;
 
+	/* Nothing may be sent before RTS (rxe: EINVAL too). */
+	if (state == IB_QPS_RESET || state == IB_QPS_INIT ||
+	    state == IB_QPS_RTR) {
+		if (!qp->user)
+			*bad = wr;
+		return -EINVAL;
+	}
 	/* A user QP's WQEs are in its ring already: this is the doorbell. */
 	if (qp->user)
 		goto kick;
@@ -543,7 +551,10 @@ int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (ret)
 		*bad = wr;
 kick:
-	odph_req_kick(qp);
+	if (state == IB_QPS_ERR)
+		odph_req_flush(qp);	/* posted in ERR: flushed at once */
+	else
+		odph_req_kick(qp);
 	return ret;
 }
 
