@@ -300,6 +300,9 @@ static void odph_qp_apply(struct odph_qp *qp, struct ib_qp_attr *attr,
 	if (mask & IB_QP_STATE) {
 		qp->state = attr->qp_state;
 		qp->attr.qp_state = attr->qp_state;
+		/* UD has no path MTU: a datagram may be as big as the port's. */
+		if (qp->ib.qp_type != IB_QPT_RC)
+			qp->mtu = odph_port_mtu(qp->dev);
 	}
 }
 

@@ -68,6 +68,12 @@ static enum ib_mtu odph_netdev_mtu(struct net_device *ndev)
 	return ib_mtu_int_to_enum(READ_ONCE(ndev->mtu) - 40 - 8 - 12 - 28 - 4);
 }
 
+/* The port's active MTU in bytes: UD datagrams are limited by it. */
+u32 odph_port_mtu(struct odph_dev *dev)
+{
+	return ib_mtu_enum_to_int(min(IB_MTU_4096, odph_netdev_mtu(dev->ndev)));
+}
+
 static int odph_query_port(struct ib_device *ib, u32 port,
 			   struct ib_port_attr *a)
 {
