@@ -50,8 +50,12 @@ static int odph_query_device(struct ib_device *ib, struct ib_device_attr *a,
 	a->max_pkeys = 1;
 	a->local_ca_ack_delay = 15;
 
-	/* On-demand paging through the ib_odp_hmm mirror core. */
-	a->kernel_cap_flags = IBK_ON_DEMAND_PAGING;
+	/*
+	 * On-demand paging through the ib_odp_hmm mirror core.  USER_UNREG:
+	 * `rdma link delete` may remove the device (the core refuses with
+	 * EINVAL otherwise).
+	 */
+	a->kernel_cap_flags = IBK_ON_DEMAND_PAGING | IBK_ALLOW_USER_UNREG;
 	a->odp_caps.general_caps = IB_ODP_SUPPORT | IB_ODP_SUPPORT_IMPLICIT;
 	a->odp_caps.per_transport_caps.rc_odp_caps =
 		IB_ODP_SUPPORT_SEND | IB_ODP_SUPPORT_RECV |
