@@ -246,6 +246,7 @@ CAP_ROW(qp_recv_sge_over_max, max_recv_sge, self->d.attr.max_sge + 1,
 	EINVAL, EINVAL)
 CAP_ROW(qp_inline_over_max, max_inline_data, 1 << 20, EINVAL, EINVAL)
 CAP_ROW(qp_zero_recv_wr_ok, max_recv_wr, 0, 0, 0)
+CAP_ROW(qp_zero_send_wr_ok, max_send_wr, 0, 0, 0)
 
 /* ---- queue pairs: modify ---- */
 

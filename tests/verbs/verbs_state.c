@@ -208,3 +208,61 @@ TEST_F(qps, err_flushes_recv)
 	ASSERT_EQ(2, wc[1].wr_id);
 	vbuf_free(&b);
 }
+
+/* A send posted in ERR completes at once with IBV_WC_WR_FLUSH_ERR. */
+TEST_F(qps, post_send_in_err_flushed)
+{
+	struct vbuf b;
+	struct ibv_sge s;
+	struct ibv_wc wc;
+
+	vbuf_reg(&self->d, &b, 4096, IBV_ACCESS_LOCAL_WRITE);
+	s = vsge(&b, 0, 64);
+	drive(self, IBV_QPS_ERR);
+	ASSERT_EQ(0, vpost_send(self->qp, IBV_WR_SEND, 5, &s, 1, 0, 0));
+	ASSERT_EQ(1, vpoll(self->cq, &wc, 1, 5000));
+	ASSERT_EQ(5, wc.wr_id);
+	ASSERT_EQ(IBV_WC_WR_FLUSH_ERR, wc.status);
+	vbuf_free(&b);
+}
+
+/*
+ * A WQE refused by the NIC (an opcode that does not exist) completes with
+ * an error and fails the QP; the WRITE posted behind it is flushed, and
+ * its target is never written.
+ */
+TEST_F(qps, refused_wqe_stops_the_queue)
+{
+	struct ibv_send_wr w[2], *bad;
+	struct vbuf b;
+	struct ibv_sge s;
+	struct ibv_wc wc[2];
+	unsigned int i;
+
+	vbuf_reg(&self->d, &b, 8192, IBV_ACCESS_LOCAL_WRITE |
+		 IBV_ACCESS_REMOTE_WRITE);
+	vfill(b.p, 4096, 5);
+	memset(b.p + 4096, 0, 4096);
+	s = vsge(&b, 0, 4096);
+	drive(self, IBV_QPS_RTS);
+	memset(w, 0, sizeof(w));
+	w[0] = (struct ibv_send_wr){ .wr_id = 1, .sg_list = &s, .num_sge = 1,
+				     .opcode = 77, .next = &w[1],
+				     .send_flags = IBV_SEND_SIGNALED };
+	w[1] = (struct ibv_send_wr){ .wr_id = 2, .sg_list = &s, .num_sge = 1,
+				     .opcode = IBV_WR_RDMA_WRITE,
+				     .send_flags = IBV_SEND_SIGNALED,
+				     .wr.rdma = { .remote_addr =
+						  (uintptr_t)b.p + 4096,
+						  .rkey = b.mr->rkey } };
+	ASSERT_EQ(0, ibv_post_send(self->qp, w, &bad));
+	ASSERT_EQ(2, vpoll(self->cq, wc, 2, 5000));
+	ASSERT_EQ(1, wc[0].wr_id);
+	ASSERT_EQ(IBV_WC_LOC_QP_OP_ERR, wc[0].status);
+	ASSERT_EQ(2, wc[1].wr_id);
+	ASSERT_EQ(IBV_WC_WR_FLUSH_ERR, wc[1].status);
+	ASSERT_EQ(IBV_QPS_ERR, vqp_state(self->qp));
+	for (i = 4096; i < 8192; i++)
+		ASSERT_EQ(0, b.p[i]);
+	vbuf_free(&b);
+}
