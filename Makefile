@@ -17,7 +17,7 @@ VM = tests/vm/run $(if $(KVER),--kernel $(KVER))
 # check-debug: VM time limit (boot + suite under KASAN/TCG), in seconds.
 DEBUG_TIMEOUT ?= 5400
 
-all: modules tests demo-bin bench-bin
+all: modules tests demo-bin bench-bin libext
 
 setup:
 	scripts/setup
@@ -33,6 +33,10 @@ tests: setup
 
 bench-bin: setup
 	$(MAKE) -C bench
+
+# libibverbs-ext/: libodpext (implicit/window ODP MRs, advise, counters)
+libext: setup
+	$(MAKE) -C libibverbs-ext
 
 demo-bin: setup
 	$(MAKE) -C demo
@@ -68,5 +72,6 @@ clean:
 	$(MAKE) -C tests clean
 	$(MAKE) -C demo clean
 	$(MAKE) -C bench clean
+	$(MAKE) -C libibverbs-ext clean
 
-.PHONY: all setup modules tests demo-bin bench-bin demo check bench check-debug install clean
+.PHONY: all setup modules tests demo-bin bench-bin libext demo check bench check-debug install clean

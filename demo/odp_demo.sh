@@ -37,7 +37,7 @@ echo "-> exit status $? (each 'ok' step compared the bytes or the atomic word)"
 say "3. ib_write_bw --odp 64 KiB, odphA <-> odphB"
 in_ns A ib_write_bw -d odphA -x "$gA" -s 65536 -n 200 --odp -F >/dev/null 2>&1 &
 srv=$!
-sleep 2
+wait_listen odphA 18515
 in_ns B ib_write_bw -d odphB -x "$gB" -s 65536 -n 200 --odp -F 10.11.0.1 |
 	grep -A1 '#bytes'
 wait "$srv"

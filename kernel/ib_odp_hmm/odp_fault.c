@@ -30,6 +30,7 @@
 #include <linux/slab.h>
 
 #include "odp_internal.h"
+#include "odp_trace.h"
 
 #define ODP_CHUNK_PAGES	(PMD_SIZE >> PAGE_SHIFT)
 
@@ -306,13 +307,20 @@ static int odp_chunk_fault(struct odp_chunk *c)
 	return ret;
 }
 
+/* Pages a fault or prefetch mapped, for the counters and tracepoints. */
+struct odp_mapped {
+	u64 faulted, snapshot;
+};
+
 /*
  * odp_fault_range - map iovas [first, last] chunk by chunk, faulting
  * [dfirst, dlast].  A chunk without demanded pages only snapshots, and its
- * errors are ignored: a window never makes a fault fail.
+ * errors are ignored: a window never makes a fault fail.  Pages mapped go
+ * to @res (also on error: earlier chunks stay mapped).
  */
 static int odp_fault_range(struct odp_mirror *m, u64 first, u64 last,
-			   u64 dfirst, u64 dlast, bool write)
+			   u64 dfirst, u64 dlast, bool write,
+			   struct odp_mapped *res)
 {
 	struct odp_chunk c = {
 		.m = m, .dfirst = dfirst, .dlast = dlast, .write = write,
@@ -342,6 +350,8 @@ static int odp_fault_range(struct odp_mirror *m, u64 first, u64 last,
 
 	odp_count(m, ODP_CNT_PAGES_FAULTED, c.faulted);
 	odp_count(m, ODP_CNT_PAGES_SNAPSHOT, c.snapshot);
+	res->faulted = c.faulted;
+	res->snapshot = c.snapshot;
 	kfree(c.pfns);
 out_mmput:
 	mmput(m->mm);
@@ -369,6 +379,7 @@ static bool odp_consume_injection(struct odp_mirror *m, int *err)
 int odp_mirror_fault(struct odp_mirror *m, u64 iova, u64 length,
 		     unsigned int access, u64 window)
 {
+	struct odp_mapped res = {};
 	u64 dfirst, dlast, first, last;
 	int ret;
 
@@ -391,11 +402,14 @@ int odp_mirror_fault(struct odp_mirror *m, u64 iova, u64 length,
 	last = min(last, m->iova_last);
 
 	ret = odp_fault_range(m, first, last, dfirst, dlast,
-			      access & ODP_ACCESS_WRITE);
+			      access & ODP_ACCESS_WRITE, &res);
 	if (!ret)
-		return 0;
+		goto out_trace;
 out_error:
 	odp_count(m, ODP_CNT_FAULT_ERRORS, 1);
+out_trace:
+	trace_odp_fault(m->id, iova, length, access, res.faulted,
+			res.snapshot, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(odp_mirror_fault);
@@ -408,7 +422,9 @@ EXPORT_SYMBOL_GPL(odp_mirror_fault);
 int odp_mirror_prefetch(struct odp_mirror *m, u64 iova, u64 length,
 			unsigned int flags)
 {
+	struct odp_mapped res = {};
 	u64 first, last;
+	int ret;
 
 	if (flags & ~(ODP_PREFETCH_WRITE | ODP_PREFETCH_NO_FAULT))
 		return -EINVAL;
@@ -419,9 +435,13 @@ int odp_mirror_prefetch(struct odp_mirror *m, u64 iova, u64 length,
 	first = ALIGN_DOWN(iova, PAGE_SIZE);
 	last = ALIGN_DOWN(iova + length - 1, PAGE_SIZE) + PAGE_SIZE - 1;
 	if (flags & ODP_PREFETCH_NO_FAULT)
-		return odp_fault_range(m, first, last, 1, 0, false);
-	return odp_fault_range(m, first, last, first, last,
-			       flags & ODP_PREFETCH_WRITE);
+		ret = odp_fault_range(m, first, last, 1, 0, false, &res);
+	else
+		ret = odp_fault_range(m, first, last, first, last,
+				      flags & ODP_PREFETCH_WRITE, &res);
+	trace_odp_prefetch(m->id, iova, length, flags, res.faulted,
+			   res.snapshot, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(odp_mirror_prefetch);
 

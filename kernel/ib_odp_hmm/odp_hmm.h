@@ -117,6 +117,7 @@ struct odp_mirror *odp_mirror_create(struct mm_struct *mm,
 				     const struct odp_mirror_attr *attr);
 void odp_mirror_destroy(struct odp_mirror *mirror);
 void *odp_mirror_priv(struct odp_mirror *mirror);
+u32 odp_mirror_id(struct odp_mirror *mirror);
 bool odp_mirror_contains(struct odp_mirror *mirror, u64 iova, u64 length);
 
 int odp_mirror_fault(struct odp_mirror *mirror, u64 iova, u64 length,

@@ -14,6 +14,7 @@ struct odp_mirror {
 	struct mmu_interval_notifier notifier;
 	struct mm_struct *mm;		/* mmgrab()ed for the mirror's life */
 	struct odp_mirror_attr attr;
+	u32 id;				/* for tracepoints, see odp_trace.h */
 	u64 va_first, va_last;		/* mirrored user addresses */
 	u64 iova_first, iova_last;	/* same range as device addresses */
 	s64 offset;			/* iova - va */

@@ -22,8 +22,12 @@
 
 #include "odp_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "odp_trace.h"
+
 static atomic64_t odp_global_cnt[ODP_CNT_MAX];
 static atomic64_t odp_live;
+static atomic_t odp_next_id;
 
 void odp_count(struct odp_mirror *m, enum odp_counter c, u64 n)
 {
@@ -122,7 +126,7 @@ static bool odp_invalidate(struct mmu_interval_notifier *mni,
 {
 	struct odp_mirror *m = container_of(mni, struct odp_mirror, notifier);
 	bool blockable = mmu_notifier_range_blockable(range);
-	u64 first, last;
+	u64 first, last, pages;
 
 	/* Migrations of our own device-private pages keep the device view. */
 	if (range->event == MMU_NOTIFY_MIGRATE && m->attr.owner &&
@@ -137,10 +141,16 @@ static bool odp_invalidate(struct mmu_interval_notifier *mni,
 	mmu_interval_set_seq(mni, cur_seq);
 	first = max_t(u64, range->start, m->va_first);
 	last = min_t(u64, range->end - 1, m->va_last);
-	if (first <= last &&
-	    odp_zap(m, odp_va_to_iova(m, first), odp_va_to_iova(m, last),
-		    blockable))
-		odp_count(m, ODP_CNT_INVALIDATIONS, 1);
+	if (first <= last) {
+		first = odp_va_to_iova(m, first);
+		last = odp_va_to_iova(m, last);
+		pages = odp_zap(m, first, last, blockable);
+		if (pages) {
+			odp_count(m, ODP_CNT_INVALIDATIONS, 1);
+			trace_odp_invalidate(m->id, first, last, pages,
+					     blockable);
+		}
+	}
 
 	mutex_unlock(&m->pt_lock);
 	return true;
@@ -211,6 +221,7 @@ struct odp_mirror *odp_mirror_create(struct mm_struct *mm,
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	m->attr = *attr;
+	m->id = atomic_inc_return(&odp_next_id);
 	odp_set_range(m, mm);
 	mutex_init(&m->pt_lock);
 	for (i = 0; i < ODP_CNT_MAX; i++)
@@ -264,6 +275,13 @@ void odp_mirror_destroy(struct odp_mirror *m)
 	atomic64_dec(&odp_live);
 }
 EXPORT_SYMBOL_GPL(odp_mirror_destroy);
+
+/* The mirror's id in the odp tracepoints (odp_trace.h). */
+u32 odp_mirror_id(struct odp_mirror *m)
+{
+	return m->id;
+}
+EXPORT_SYMBOL_GPL(odp_mirror_id);
 
 void *odp_mirror_priv(struct odp_mirror *m)
 {

@@ -155,80 +155,172 @@ int odph_odp_prefetch(struct odph_mr *mr, u64 va, u32 len, bool write,
 
 /* ---- advise_mr ---- */
 
+/*
+ * Errors, checked for every SGE before anything is prefetched (with or
+ * without FLUSH):
+ *	-EOPNOTSUPP	unknown advice (the core already rejects unknown flags
+ *			with -EINVAL)
+ *	-EINVAL		zero length, or an lkey that is no MR of this PD
+ *	-EFAULT		a range not inside its MR
+ *	-EACCES		PREFETCH_WRITE on an MR without LOCAL_WRITE
+ * With FLUSH, the prefetch's own errors come back too: -EFAULT for memory
+ * not mapped in the process (or beyond it, for an implicit MR), -EPERM for PREFETCH_WRITE on a read-only
+ * mapping.  A pinned MR is always mapped: advice on it is a no-op (0).
+ */
 struct odph_advise {
 	struct work_struct work;
-	struct ib_pd *pd;
+	struct ib_device *ib;	/* referenced until the work ran */
+	struct ib_pd *pd;	/* compared, never dereferenced */
 	enum ib_uverbs_advise_mr_advice advice;
 	u32 num_sge;
 	struct ib_sge sge[];
 };
 
-static int odph_advise_sges(struct ib_pd *pd,
+/* The MR of @sge's lkey in @pd, referenced, whatever the range. */
+static struct odph_mr *odph_advise_mr_get(struct odph_dev *dev,
+					  struct ib_pd *pd,
+					  const struct ib_sge *sge)
+{
+	struct odph_mr *mr;
+
+	rcu_read_lock();
+	mr = xa_load(&dev->mrs, sge->lkey >> 8);
+	if (!mr || mr->ib.lkey != sge->lkey || mr->ib.pd != pd ||
+	    !refcount_inc_not_zero(&mr->ref))
+		mr = NULL;
+	rcu_read_unlock();
+	return mr;
+}
+
+static int odph_advise_check_mr(struct odph_mr *mr, const struct ib_sge *sge,
+				bool write)
+{
+	u64 end;
+
+	if (check_add_overflow(sge->addr, (u64)sge->length, &end) ||
+	    sge->addr < mr->iova || end > mr->iova + mr->length)
+		return -EFAULT;
+	if (write && !(mr->access & IB_ACCESS_LOCAL_WRITE))
+		return -EACCES;
+	return 0;
+}
+
+/* Look the SGE's MR up and check it; returns it referenced, or an error. */
+static struct odph_mr *odph_advise_sge_mr(struct odph_dev *dev,
+					  struct ib_pd *pd,
+					  const struct ib_sge *sge, bool write)
+{
+	struct odph_mr *mr;
+	int ret;
+
+	if (!sge->length)
+		return ERR_PTR(-EINVAL);
+	mr = odph_advise_mr_get(dev, pd, sge);
+	if (!mr)
+		return ERR_PTR(-EINVAL);
+	ret = odph_advise_check_mr(mr, sge, write);
+	if (ret) {
+		odph_mr_put(mr);
+		return ERR_PTR(ret);
+	}
+	return mr;
+}
+
+static int odph_advise_check(struct odph_dev *dev, struct ib_pd *pd,
+			     bool write, const struct ib_sge *sge, u32 num_sge)
+{
+	struct odph_mr *mr;
+	u32 i;
+
+	for (i = 0; i < num_sge; i++) {
+		mr = odph_advise_sge_mr(dev, pd, &sge[i], write);
+		if (IS_ERR(mr))
+			return PTR_ERR(mr);
+		odph_mr_put(mr);
+	}
+	return 0;
+}
+
+static int odph_advise_sges(struct odph_dev *dev, struct ib_pd *pd,
 			    enum ib_uverbs_advise_mr_advice advice,
 			    const struct ib_sge *sge, u32 num_sge)
 {
 	bool write = advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE;
 	bool no_fault = advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT;
-	struct odph_dev *dev = to_odph_dev(pd->device);
 	int ret = 0;
 	u32 i;
 
 	for (i = 0; i < num_sge && !ret; i++) {
-		struct odph_mr *mr;
+		struct odph_mr *mr = odph_advise_sge_mr(dev, pd, &sge[i],
+							write);
 
-		mr = odph_mr_get(dev, pd, sge[i].lkey,
-				 write ? IB_ACCESS_LOCAL_WRITE : 0,
-				 sge[i].addr, sge[i].length);
-		if (!mr)
-			return -EINVAL;
+		if (IS_ERR(mr))
+			return PTR_ERR(mr);
 		if (mr->kind == ODPH_MR_ODP)
 			ret = odph_odp_prefetch(mr, sge[i].addr, sge[i].length,
 						write, no_fault);
-		else
-			ret = -EINVAL;	/* advice applies to ODP MRs only */
 		odph_mr_put(mr);
 	}
-	return ret;
+	/* Outside the mirror: an implicit MR beyond the user address space. */
+	return ret == -ERANGE ? -EFAULT : ret;
 }
 
 static void odph_advise_work(struct work_struct *work)
 {
 	struct odph_advise *a = container_of(work, struct odph_advise, work);
 
-	odph_advise_sges(a->pd, a->advice, a->sge, a->num_sge);
+	odph_advise_sges(to_odph_dev(a->ib), a->pd, a->advice, a->sge,
+			 a->num_sge);
+	ib_device_put(a->ib);
 	kfree(a);
 }
 
 /**
  * odph_advise_mr - ibv_advise_mr(): prefetch ODP pages
  *
- * With IB_UVERBS_ADVISE_MR_FLAG_FLUSH the pages are mapped on return;
- * otherwise the prefetch runs later, best effort, errors dropped.
- * The PD outlives the work: uverbs destroys MRs (whose dereg waits for
- * lookups) before PDs, and the work only looks MRs up.
+ * The SGEs are checked first (errors above).  With
+ * IB_UVERBS_ADVISE_MR_FLAG_FLUSH the pages are mapped on return; otherwise
+ * the prefetch runs later, best effort, its errors dropped.  The work
+ * holds a device reference (unregistration waits for it) and never
+ * dereferences the PD, which may be gone by then: it only compares it
+ * with the MRs' (an MR that went away is skipped).
  */
 int odph_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice,
 		   u32 flags, struct ib_sge *sg_list, u32 num_sge,
 		   struct uverbs_attr_bundle *attrs)
 {
+	bool write = advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE;
+	struct odph_dev *dev = to_odph_dev(pd->device);
 	struct odph_advise *a;
+	int ret;
 
-	if (advice > IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT ||
-	    flags & ~IB_UVERBS_ADVISE_MR_FLAG_FLUSH)
+	if (advice > IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT)
 		return -EOPNOTSUPP;
+	if (flags & ~IB_UVERBS_ADVISE_MR_FLAG_FLUSH)
+		return -EINVAL;
+	ret = odph_advise_check(dev, pd, write, sg_list, num_sge);
+	if (ret)
+		return ret;
 	if (flags & IB_UVERBS_ADVISE_MR_FLAG_FLUSH)
-		return odph_advise_sges(pd, advice, sg_list, num_sge);
+		return odph_advise_sges(dev, pd, advice, sg_list, num_sge);
 
 	a = kmalloc(struct_size(a, sge, num_sge), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
+	if (!ib_device_try_get(pd->device))
+		goto err_free;
 	INIT_WORK(&a->work, odph_advise_work);
+	a->ib = pd->device;
 	a->pd = pd;
 	a->advice = advice;
 	a->num_sge = num_sge;
 	memcpy(a->sge, sg_list, num_sge * sizeof(*sg_list));
 	queue_work(odph_wq, &a->work);
 	return 0;
+
+err_free:
+	kfree(a);
+	return -ENODEV;
 }
 
 /* ---- per-MR counters for rdma tool (restrack) ---- */

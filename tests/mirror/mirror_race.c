@@ -25,6 +25,7 @@ struct writer {
 	atomic_int stop;
 	atomic_long ok;		/* WRITEs that succeeded */
 	atomic_long efault;	/* WRITEs that hit the unmapped VA */
+	atomic_long ebusy;	/* WRITEs whose fault gave up retrying */
 	atomic_int bad_err;	/* first unexpected -errno, or 0 */
 };
 
@@ -65,6 +66,8 @@ static void *writer_fn(void *arg)
 			atomic_fetch_add(&w->ok, 1);
 		else if (ret == -EFAULT)
 			atomic_fetch_add(&w->efault, 1);
+		else if (ret == -EBUSY)	/* invalidated on every try */
+			atomic_fetch_add(&w->ebusy, 1);
 		else if (!atomic_load(&w->bad_err))
 			atomic_store(&w->bad_err, ret);
 	}
@@ -135,9 +138,9 @@ static void run_race(struct _tap_fx_race *self, uint32_t flags, int pages)
 	pthread_join(self->thread, NULL);
 	self->running = 0;
 
-	TAP_LOG("%d pages in %ld s, %d written while mapped, %ld writes ok, %ld EFAULT",
+	TAP_LOG("%d pages in %ld s, %d written while mapped, %ld writes ok, %ld EFAULT, %ld EBUSY",
 		n, (long)(time(NULL) - t0), written, atomic_load(&self->w.ok),
-		atomic_load(&self->w.efault));
+		atomic_load(&self->w.efault), atomic_load(&self->w.ebusy));
 	ASSERT_EQ(0, atomic_load(&self->w.bad_err));
 	ASSERT_LE(n / 8, written);
 	for (i = 0; i < n; i++) {

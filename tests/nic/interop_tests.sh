@@ -38,14 +38,14 @@ cross() {
 	if [ "$side" = rxe ]; then
 		timeout 120 "$prog" -d rxe0 -g "$gR" -p "$PORT" "$@" &
 		srv=$!
-		sleep 2
+		wait_listen "" "$PORT" || return 1
 		timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" \
 			-p "$PORT" ${ODPH_EXTRA:-} "$@" 10.12.0.1
 	else
 		timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" \
 			-p "$PORT" ${ODPH_EXTRA:-} "$@" &
 		srv=$!
-		sleep 2
+		wait_listen odphB "$PORT" || return 1
 		timeout 120 "$prog" -d rxe0 -g "$gR" -p "$PORT" "$@" 10.12.0.2
 	fi
 	rc=$?
@@ -64,14 +64,14 @@ cross_perf() {
 	if [ "$side" = rxe ]; then
 		timeout 120 "$prog" -d rxe0 -x "$gR" -p "$PORT" -F "$@" &
 		srv=$!
-		sleep 2
+		wait_listen "" "$PORT" || return 1
 		out=$(timeout 120 $IP netns exec odphB "$prog" -d odphB -x "$gB" \
 			-p "$PORT" -F ${ODPH_EXTRA:-} "$@" 10.12.0.1 2>&1)
 	else
 		timeout 120 $IP netns exec odphB "$prog" -d odphB -x "$gB" \
 			-p "$PORT" -F ${ODPH_EXTRA:-} "$@" &
 		srv=$!
-		sleep 2
+		wait_listen odphB "$PORT" || return 1
 		out=$(timeout 120 "$prog" -d rxe0 -x "$gR" -p "$PORT" -F "$@" \
 			10.12.0.2 2>&1)
 	fi
@@ -120,7 +120,7 @@ pair() {
 	timeout 120 $IP netns exec odphA "$prog" -d odphA -g "$gA" -p "$PORT" \
 		"$@" &
 	srv=$!
-	sleep 2
+	wait_listen odphA "$PORT" || return 1
 	timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" -p "$PORT" \
 		"$@" 10.11.0.1
 	rc=$?

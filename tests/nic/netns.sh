@@ -28,6 +28,25 @@ gid_index() {
 	return 1
 }
 
+# wait_listen NETNS PORT: wait until a server in namespace NETNS ("" for
+# init_net) listens on PORT, by TCP (pingpong, perftest) or as an rdma_cm id
+# (rping, perftest -R).  Starting the client after a fixed sleep lost races
+# on a loaded host: the client found nothing listening and gave up while
+# the server waited for it until its timeout.
+wait_listen() {
+	local ns=$1 port=$2 i
+	local run=(${ns:+$IP netns exec "$ns"})
+	for i in $(seq 1 300); do
+		"${run[@]}" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . &&
+			return 0
+		"${run[@]}" rdma resource show cm_id 2>/dev/null |
+			grep 'LISTEN' | grep -q ":$port " && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on port $port in ${ns:-init_net} after 30 s" >&2
+	return 1
+}
+
 netns_setup() {
 	modprobe -q sch_netem 2>/dev/null
 	$IP netns add odphA && $IP netns add odphB &&

@@ -46,7 +46,7 @@ perf() {
 	timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" -p "$PORT" \
 		-F "$@" &
 	srv=$!
-	sleep 2
+	wait_listen odphA "$PORT" || return 1
 	out=$(timeout 120 $IP netns exec odphB "$prog" -d odphB -x "$gB" \
 		-p "$PORT" -F "$@" 10.11.0.1 2>&1)
 	rc=$?
@@ -87,7 +87,7 @@ loop() {
 	timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" -p "$PORT" \
 		-F "$@" &
 	srv=$!
-	sleep 2
+	wait_listen odphA "$PORT" || return 1
 	out=$(timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" \
 		-p "$PORT" -F "$@" 10.11.0.1 2>&1)
 	rc=$?
