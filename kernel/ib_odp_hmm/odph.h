@@ -197,7 +197,7 @@ struct odph_swqe {
 	u32 first_psn, last_psn;
 	u32 npkts;
 	u32 sent;			/* payload bytes sent so far */
-	u32 acked;			/* READ: response bytes received */
+	u32 acked;			/* bytes acknowledged (READ: received) */
 	int status;			/* IB_WC_* once completed */
 	u8 state;			/* enum odph_swqe_state */
 	u8 inline_data;
@@ -391,6 +391,8 @@ int odph_path_from_ah(struct odph_dev *dev, struct odph_path *path,
 int odph_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		   struct ib_udata *udata);
 int odph_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+int odph_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata);
+u32 odph_port_mtu(struct odph_dev *dev);
 int odph_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc);
 int odph_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
 int odph_cq_post(struct odph_cq *cq, const struct ib_wc *wc, bool solicited);
@@ -417,6 +419,7 @@ void odph_resp_flush(struct odph_qp *qp);
 void odph_resp_fault_work(struct work_struct *work);
 void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode);
 void odph_comp_retire(struct odph_qp *qp);
+u32 odph_swqe_unacked_psn(struct odph_qp *qp, struct odph_swqe *s);
 struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot);
 void odph_comp_retry_timer(struct timer_list *t);
 void odph_comp_rnr_timer(struct timer_list *t);

@@ -157,6 +157,28 @@ static void odph_comp_rewind(struct odph_qp *qp, u32 psn)
 }
 
 /*
+ * A SEND or WRITE of many packets acknowledged up to @psn, short of its
+ * end: remember how far, so a retry resumes there.  True if that moved.
+ */
+/* Caller must hold qp->sq_lock. */
+static bool odph_comp_partial_ack(struct odph_qp *qp, struct odph_swqe *s,
+				  u32 psn)
+{
+	u64 acked;
+
+	lockdep_assert_held(&qp->sq_lock);
+	if (odph_is_rd_atomic(s) || !s->sent ||
+	    odph_psn_cmp(psn, s->first_psn) < 0)
+		return false;
+	acked = (((psn - s->first_psn) & ODPH_PSN_MASK) + 1ULL) * qp->mtu;
+	acked = min_t(u64, acked, s->sent);
+	if (acked <= s->acked)
+		return false;
+	s->acked = acked;
+	return true;
+}
+
+/*
  * Does an ACK of @psn cover SEND/WRITE @s?  A WQE being sent again after a
  * rewind is PENDING, but its PSNs are those of its first pass: the
  * responder may have all of them (the first pass's packets were only late,
@@ -184,13 +206,27 @@ static bool odph_comp_ack(struct odph_qp *qp, u32 psn)
 	struct odph_swqe *s;
 
 	lockdep_assert_held(&qp->sq_lock);
-	while ((s = odph_comp_oldest(qp, NULL)) && odph_comp_covers(s, psn)) {
+	while ((s = odph_comp_oldest(qp, NULL))) {
+		if (odph_is_rd_atomic(s))
+			break;
+		if (!odph_comp_covers(s, psn)) {
+			progress |= odph_comp_partial_ack(qp, s, psn);
+			break;
+		}
 		odph_comp_done(qp, s, IB_WC_SUCCESS);
 		progress = true;
 	}
 	if (progress && odph_psn_cmp(qp->req_psn, psn) <= 0)
 		odph_comp_rewind(qp, (psn + 1) & ODPH_PSN_MASK);
 	return progress;
+}
+
+/* The oldest PSN of @s not yet acknowledged (atomics: their only one). */
+u32 odph_swqe_unacked_psn(struct odph_qp *qp, struct odph_swqe *s)
+{
+	if (odph_is_rd_atomic(s) && s->opcode != IB_WR_RDMA_READ)
+		return s->first_psn;
+	return (s->first_psn + s->acked / qp->mtu) & ODPH_PSN_MASK;
 }
 
 /*
@@ -443,7 +479,8 @@ void odph_comp_retry_timer(struct timer_list *t)
 		failed = true;
 	} else {
 		qp->read_gap = false;
-		odph_comp_rewind(qp, s->first_psn);
+		/* Resume from the oldest unacknowledged PSN, not the WQE's start. */
+		odph_comp_rewind(qp, odph_swqe_unacked_psn(qp, s));
 	}
 	spin_unlock_bh(&qp->sq_lock);
 

@@ -18,7 +18,9 @@ int odph_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	size_t elem;
 	int ret;
 
-	if (attr->flags || !attr->cqe || attr->cqe >= ODPH_MAX_CQE)
+	if (attr->flags)
+		return -EOPNOTSUPP;
+	if (!attr->cqe || attr->cqe >= ODPH_MAX_CQE)
 		return -EINVAL;
 	if (udata) {
 		if (udata->outlen < sizeof(resp))
@@ -42,6 +44,79 @@ int odph_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 
 err_fini:
 	odph_queue_fini(&cq->q);
+	return ret;
+}
+
+/* The consumer's index.  Caller must hold cq->lock. */
+static u32 odph_cq_cons(struct odph_cq *cq)
+{
+	lockdep_assert_held(&cq->lock);
+	return cq->user ? odph_queue_user_cons(&cq->q) :
+			  cq->q.buf->consumer_index;
+}
+
+/*
+ * Move the completions not yet polled from @cq's ring to the start of
+ * @nq, which becomes the CQ's ring.  -EINVAL if they do not fit.
+ */
+/* Caller must hold cq->lock. */
+static int odph_cq_swap_ring(struct odph_cq *cq, struct odph_queue *nq,
+			     u32 nelem)
+{
+	u32 cons = odph_cq_cons(cq), n = 0;
+	size_t elem = 1UL << cq->q.log2_elem_size;
+	struct odph_queue old;
+
+	lockdep_assert_held(&cq->lock);
+	if (((cq->q.kidx - cons) & cq->q.index_mask) > nelem)
+		return -EINVAL;
+	for (; cons != cq->q.kidx; cons = odph_queue_next(&cq->q, cons), n++)
+		memcpy(odph_queue_slot(nq, n), odph_queue_slot(&cq->q, cons),
+		       elem);
+	odph_queue_set_kidx(nq, n, true);
+	old = cq->q;
+	cq->q = *nq;
+	*nq = old;
+	cq->ib.cqe = nelem;
+	return 0;
+}
+
+/*
+ * resize_cq: a new ring (mapped by userspace in place of the old one)
+ * that keeps the completions not yet polled, in order.
+ */
+int odph_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
+{
+	struct odph_cq *cq = to_odph_cq(ibcq);
+	struct rxe_resize_cq_resp resp = {};
+	struct ib_ucontext *uctx = NULL;
+	struct odph_queue nq = {};
+	unsigned long flags;
+	u32 nelem = cqe;
+	int ret;
+
+	if (cqe <= 0 || cqe >= ODPH_MAX_CQE)
+		return -EINVAL;
+	if (udata) {
+		if (udata->outlen < sizeof(resp))
+			return -EINVAL;
+		uctx = &rdma_udata_to_drv_context(udata, struct odph_ucontext,
+						  ib)->ib;
+	}
+	ret = odph_queue_init(&nq, &nelem, 1UL << cq->q.log2_elem_size, uctx,
+			      &resp.mi);
+	if (ret)
+		return ret;
+	if (udata) {
+		ret = ib_copy_to_udata(udata, &resp, sizeof(resp));
+		if (ret)
+			goto out_fini;
+	}
+	spin_lock_irqsave(&cq->lock, flags);
+	ret = odph_cq_swap_ring(cq, &nq, nelem);
+	spin_unlock_irqrestore(&cq->lock, flags);
+out_fini:
+	odph_queue_fini(&nq);	/* the old ring, or the unused new one */
 	return ret;
 }
 

@@ -46,11 +46,12 @@ static int odph_check_cap(struct ib_qp_init_attr *init)
 		return -EOPNOTSUPP;
 	if (init->create_flags)
 		return -EOPNOTSUPP;
-	if (!cap->max_send_wr || cap->max_send_wr > ODPH_MAX_QP_WR ||
+	/* Zero WRs on either queue is allowed (a send- or receive-only QP). */
+	if (cap->max_send_wr > ODPH_MAX_QP_WR ||
 	    cap->max_send_sge > ODPH_MAX_SGE ||
 	    cap->max_inline_data > ODPH_MAX_INLINE)
 		return -EINVAL;
-	if (!init->srq && (!cap->max_recv_wr || cap->max_recv_wr > ODPH_MAX_QP_WR ||
+	if (!init->srq && (cap->max_recv_wr > ODPH_MAX_QP_WR ||
 			   cap->max_recv_sge > ODPH_MAX_SGE))
 		return -EINVAL;
 	return 0;
@@ -299,6 +300,9 @@ static void odph_qp_apply(struct odph_qp *qp, struct ib_qp_attr *attr,
 	if (mask & IB_QP_STATE) {
 		qp->state = attr->qp_state;
 		qp->attr.qp_state = attr->qp_state;
+		/* UD has no path MTU: a datagram may be as big as the port's. */
+		if (qp->ib.qp_type != IB_QPT_RC)
+			qp->mtu = odph_port_mtu(qp->dev);
 	}
 }
 
@@ -517,9 +521,17 @@ int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		   const struct ib_send_wr **bad)
 {
 	struct odph_qp *qp = to_odph_qp(ibqp);
+	enum ib_qp_state state = READ_ONCE(qp->state);
 	int ret = 0;
 	u32 next;
 
+	/* Nothing may be sent before RTS (rxe: EINVAL too). */
+	if (state == IB_QPS_RESET || state == IB_QPS_INIT ||
+	    state == IB_QPS_RTR) {
+		if (!qp->user)
+			*bad = wr;
+		return -EINVAL;
+	}
 	/* A user QP's WQEs are in its ring already: this is the doorbell. */
 	if (qp->user)
 		goto kick;
@@ -541,7 +553,10 @@ int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (ret)
 		*bad = wr;
 kick:
-	odph_req_kick(qp);
+	if (state == IB_QPS_ERR)
+		odph_req_flush(qp);	/* posted in ERR: flushed at once */
+	else
+		odph_req_kick(qp);
 	return ret;
 }
 

@@ -177,7 +177,8 @@ static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 	if (!ret && qp->ib.qp_type != IB_QPT_RC)
 		ret = odph_req_ud_path(qp, s);
 	if (ret) {
-		s->status = IB_WC_LOC_QP_OP_ERR;
+		s->status = ret == -EMSGSIZE ? IB_WC_LOC_LEN_ERR :
+					       IB_WC_LOC_QP_OP_ERR;
 		s->state = ODPH_SWQE_DONE;
 	}
 	s->npkts = s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
@@ -363,8 +364,12 @@ static struct sk_buff *odph_req_packet(struct odph_qp *qp, struct odph_swqe *s,
 
 /* ---- the send loop ---- */
 
-/* Caller must hold qp->sq_lock.  The next WQE to send, or NULL. */
-static struct odph_swqe *odph_req_next(struct odph_qp *qp)
+/*
+ * The next WQE to send, or NULL.  *@refused is set when a WQE failed its
+ * checks on fetch: it is DONE with an error and must be completed.
+ */
+/* Caller must hold qp->sq_lock. */
+static struct odph_swqe *odph_req_next(struct odph_qp *qp, bool *refused)
 {
 	struct odph_swqe *s;
 
@@ -373,12 +378,16 @@ static struct odph_swqe *odph_req_next(struct odph_qp *qp)
 		if (qp->sq_cur == qp->sq_fetch) {
 			if (qp->sq_fetch == odph_queue_user_prod(&qp->sq))
 				return NULL;
-			odph_req_fetch(qp, qp->sq_fetch);
+			if (odph_req_fetch(qp, qp->sq_fetch))
+				*refused = true;
 			qp->sq_fetch = odph_queue_next(&qp->sq, qp->sq_fetch);
 		}
 		s = odph_swqe_at(qp, qp->sq_cur);
 		if (s->state == ODPH_SWQE_PENDING)
 			return s;
+		/* A failed WQE stops the queue: the QP is about to fail. */
+		if (s->state == ODPH_SWQE_DONE && s->status != IB_WC_SUCCESS)
+			return NULL;
 		qp->sq_cur = odph_queue_next(&qp->sq, qp->sq_cur);
 	}
 }
@@ -395,12 +404,15 @@ static bool odph_req_window_full(struct odph_qp *qp, struct odph_swqe *s)
 		if (o->state != ODPH_SWQE_DONE)
 			break;
 	}
-	if (!o || o == s || o->state == ODPH_SWQE_DONE)
-		return false;	/* nothing older in flight: always go */
+	if (!o || o->state == ODPH_SWQE_DONE || (o == s && !s->sent))
+		return false;	/* nothing in flight: always go */
 	need = s->opcode == IB_WR_RDMA_READ ?
 	       odph_npkts(qp, s->length - s->sent) : 1;
-	return ((qp->req_psn + need - o->first_psn) & ODPH_PSN_MASK) >
-	       ODPH_WINDOW_PKTS;
+	/* The window counts from the oldest unacknowledged PSN, also inside
+	 * one long message.
+	 */
+	return ((qp->req_psn + need - odph_swqe_unacked_psn(qp, o)) &
+		ODPH_PSN_MASK) > ODPH_WINDOW_PKTS;
 }
 
 /* Caller must hold qp->sq_lock. */
@@ -489,6 +501,7 @@ static void odph_req_fault(struct odph_qp *qp, struct odph_swqe *s)
 static bool odph_req_step(struct odph_qp *qp)
 {
 	struct odph_path path;
+	bool refused = false;
 	struct odph_swqe *s;
 	struct sk_buff *skb;
 	unsigned long tmo;
@@ -503,7 +516,13 @@ static bool odph_req_step(struct odph_qp *qp)
 		odph_req_fault(qp, NULL);
 		return true;
 	}
-	s = odph_req_next(qp);
+	s = odph_req_next(qp, &refused);
+	if (refused) {
+		/* Complete it (in order) before anything after it is sent. */
+		spin_unlock_bh(&qp->sq_lock);
+		odph_comp_retire(qp);
+		return false;
+	}
 	if (!s || odph_req_blocked(qp, s)) {
 		spin_unlock_bh(&qp->sq_lock);
 		return false;

@@ -72,6 +72,12 @@ static enum ib_mtu odph_netdev_mtu(struct net_device *ndev)
 	return ib_mtu_int_to_enum(READ_ONCE(ndev->mtu) - 40 - 8 - 12 - 28 - 4);
 }
 
+/* The port's active MTU in bytes: UD datagrams are limited by it. */
+u32 odph_port_mtu(struct odph_dev *dev)
+{
+	return ib_mtu_enum_to_int(min(IB_MTU_4096, odph_netdev_mtu(dev->ndev)));
+}
+
 static int odph_query_port(struct ib_device *ib, u32 port,
 			   struct ib_port_attr *a)
 {
@@ -333,6 +339,7 @@ static const struct ib_device_ops odph_dev_ops = {
 	.query_srq = odph_query_srq,
 	.reg_user_mr = odph_reg_user_mr,
 	.req_notify_cq = odph_req_notify_cq,
+	.resize_cq = odph_resize_cq,
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, odph_ah, ib),
 	INIT_RDMA_OBJ_SIZE(ib_cq, odph_cq, ib),
