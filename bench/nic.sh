@@ -71,16 +71,16 @@ rxe_crosses() {
 }
 
 CASES=(
-	"write_bw 4K|ib_write_bw -s 4096 -n 5000"
-	"write_bw 64K|ib_write_bw -s 65536 -n 1000"
-	"write_bw 1M|ib_write_bw -s 1048576 -n 100"
-	"read_bw 4K|ib_read_bw -s 4096 -n 5000"
-	"read_bw 64K|ib_read_bw -s 65536 -n 1000"
-	"read_bw 1M|ib_read_bw -s 1048576 -n 100"
-	"send_bw 4K|ib_send_bw -s 4096 -n 5000"
-	"send_bw 64K|ib_send_bw -s 65536 -n 1000"
-	"send_bw 1M|ib_send_bw -s 1048576 -n 100"
-	"write_lat 8B|ib_write_lat -s 8 -n 2000"
+	"write_bw 4K|ib_write_bw -s 4096 -n 2000"
+	"write_bw 64K|ib_write_bw -s 65536 -n 200"
+	"write_bw 1M|ib_write_bw -s 1048576 -n 16"
+	"read_bw 4K|ib_read_bw -s 4096 -n 2000"
+	"read_bw 64K|ib_read_bw -s 65536 -n 200"
+	"read_bw 1M|ib_read_bw -s 1048576 -n 16"
+	"send_bw 4K|ib_send_bw -s 4096 -n 2000"
+	"send_bw 64K|ib_send_bw -s 65536 -n 200"
+	"send_bw 1M|ib_send_bw -s 1048576 -n 16"
+	"write_lat 8B|ib_write_lat -s 8 -n 1000"
 )
 
 fail=0

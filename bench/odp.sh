@@ -11,6 +11,7 @@
 #           ioctl, synchronous)
 #   reg:    ibv_reg_mr of a 1 GiB buffer: pinned, ODP explicit, implicit
 #   window: cold-pass bandwidth against the rdma_odph odp_window parameter
+#           (a smaller buffer, first pass only, to keep the bench short)
 #
 # Every kind of run is interleaved with the others, BENCH_ROUNDS rounds.
 set -u
@@ -22,16 +23,18 @@ RAW=$1
 ROUNDS=${BENCH_ROUNDS:-3}
 WPARAM=/sys/module/rdma_odph/parameters/odp_window
 WINDOWS="4096 16384 65536 262144 1048576 2097152"
+SIZE=64M		# the cold/warm pass
+SWEEP_SIZE=${BENCH_SWEEP_SIZE:-32M}	# a window sweep pass (first pass only)
 BENCH=bench/build/odp_bench
 
 # pass LABEL ROUND ARGS...: one odp_bench pass, its figures into $RAW.
 pass() {
 	local label=$1 round=$2 out k v unit
 	shift 2
-	out=$($BENCH pass -A "odphA:$GA" -B "odphB:$GB" "$@") ||
+	out=$($BENCH pass -A "odphA:$GA" -B "odphB:$GB" -s "$SIZE" "$@") ||
 		{ echo "FAILED: odp_bench pass $*" >&2; return 1; }
 	while read -r k v unit; do
-		emit "pass 64M $k" "$label" "$round" "$v" "$unit"
+		emit "pass $SIZE $k" "$label" "$round" "$v" "$unit"
 	done <<<"$out"
 }
 
@@ -49,7 +52,7 @@ window_sweep() {
 	old=$(cat $WPARAM)
 	for w in $WINDOWS; do
 		echo "$w" >$WPARAM || return 1
-		pass "window $w" "$round" -o || rc=1
+		SIZE=$SWEEP_SIZE pass "window $w" "$round" -o -c || rc=1
 	done
 	echo "$old" >$WPARAM
 	return $rc
@@ -66,9 +69,9 @@ else
 	for round in $(seq 1 "$ROUNDS"); do
 		[ $fail = 0 ] || break
 		record "write_bw 64K" odph-pinned "$round" \
-			ib_write_bw -s 65536 -n 1000 || fail=1
+			ib_write_bw -s 65536 -n 200 || fail=1
 		record "write_bw 64K" odph-odp "$round" \
-			ib_write_bw -s 65536 -n 1000 --odp || fail=1
+			ib_write_bw -s 65536 -n 200 --odp || fail=1
 		pass pinned "$round" || fail=1
 		pass odp "$round" -o || fail=1
 		pass odp-prefetch "$round" -o -p || fail=1

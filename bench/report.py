@@ -113,29 +113,33 @@ def odp_ratios(series):
     ]
     windows = sorted({int(d.split()[1]) for (c, d) in series
                       if d.startswith("window ")})
+    sweep = sorted({c for (c, d) in series if d.startswith("window ")})
+    base = windows[0] if windows else None
     for w in windows:
-        out.append(Ratio("window", f"cold pass, odp_window {w // 1024}K"
-                         " / pinned", (p + "cold_MBps", f"window {w}"),
-                         (p + "cold_MBps", "pinned"), True))
+        for c in sweep:
+            out.append(Ratio("window", f"cold {c.split()[1]} pass, window "
+                             f"{w // 1024}K / 4K", (c, f"window {w}"),
+                             (c, f"window {base}"), True))
     return out, windows
 
 
 def best_window(series, windows):
     best = None
     for w in windows:
-        v = series.get(("pass 64M cold_MBps", f"window {w}"))
+        v = [x for (c, d), x in series.items() if d == f"window {w}"]
+        v = v[0] if v else None
         if v and (best is None or statistics.median(v) > best[1]):
             best = (w, statistics.median(v))
     return best
 
 
 def fmt_row(r):
-    spread = f"{r['lo']:.2f}..{r['hi']:.2f}"
-    return (f"{r['what']:<46} {r['ratio']:6.2f}  {spread:<12} "
+    spread = f"{r['lo']:.3g}..{r['hi']:.3g}"
+    return (f"{r['what']:<46} {r['ratio']:6.3g}  {spread:<14} "
             f"{r['n']:>2}  {r['goal']:<7} {r['verdict']}")
 
 
-HEAD = (f"{'ratio':<46} {'median':>6}  {'spread':<12} {'n':>2}  "
+HEAD = (f"{'ratio':<46} {'median':>6}  {'spread':<14} {'n':>2}  "
         f"{'goal':<7} verdict")
 
 
