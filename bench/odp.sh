@@ -24,7 +24,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 WPARAM=/sys/module/rdma_odph/parameters/odp_window
 WINDOWS="4096 16384 65536 262144 1048576 2097152"
 SIZE=64M		# the cold/warm pass
-SWEEP_SIZE=${BENCH_SWEEP_SIZE:-32M}	# a window sweep pass (first pass only)
+SWEEP_SIZE=${BENCH_SWEEP_SIZE:-16M}	# a window sweep pass (first pass only)
 BENCH=bench/build/odp_bench
 
 # pass LABEL ROUND ARGS...: one odp_bench pass, its figures into $RAW.

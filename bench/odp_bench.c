@@ -190,7 +190,7 @@ static void connect_qp(struct end *e, struct end *peer)
 
 /*
  * ibv_advise_mr() by hand: the uverbs ioctl UVERBS_METHOD_ADVISE_MR on
- * the PD object, synchronous (FLUSH).
+ * the MR object (the PD is an attribute), synchronous (FLUSH).
  */
 static int advise(struct end *e, uint32_t advice)
 {
@@ -202,7 +202,7 @@ static int advise(struct end *e, uint32_t advice)
 		struct ib_uverbs_attr attr[4];
 	} c = {
 		.hdr = {
-			.length = sizeof(c), .object_id = UVERBS_OBJECT_PD,
+			.length = sizeof(c), .object_id = UVERBS_OBJECT_MR,
 			.method_id = UVERBS_METHOD_ADVISE_MR, .num_attrs = 4,
 			/* must match the kernel driver's: odph speaks rxe */
 			.driver_id = RDMA_DRIVER_RXE,
