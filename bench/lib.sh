@@ -18,9 +18,8 @@ emit() {
 # pair (odph... or rxe; "odph-odp" is the odph pair); prints the client's
 # result row.
 perf() {
-	local dev=$1 prog=$2 srv out rc sdev cdev sg cg sns=() cns=() dst
+	local dev=$1 prog=$2 srv out rc sdev cdev sg cg sns=() cns=() dst try
 	shift 2
-	PORT=$((PORT + 1))
 	if [ "${dev%%-*}" = odph ]; then
 		sdev=odphA cdev=odphB dst=10.11.0.1
 		sns=($IP netns exec odphA) cns=($IP netns exec odphB)
@@ -35,9 +34,12 @@ perf() {
 		>/dev/null 2>&1 &
 	srv=$!
 	sleep 1.5
-	out=$(timeout "$PERF_TIMEOUT" "${cns[@]}" "$prog" -d "$cdev" -x "$cg" -p "$PORT" -F \
-		"$@" "$dst" 2>&1)
-	rc=$?
+	for try in 1 2 3; do	# a loaded guest may start the server late
+		out=$(timeout "$PERF_TIMEOUT" "${cns[@]}" "$prog" -d "$cdev" \
+			-x "$cg" -p "$PORT" -F "$@" "$dst" 2>&1)
+		rc=$?
+		case $out in *"Couldn't connect"*) sleep 2 ;; *) break ;; esac
+	done
 	wait "$srv" && [ "$rc" = 0 ] || { echo "$out" >&2; return 1; }
 	echo "$out" | grep -A1 '#bytes' | tail -n 1
 }
@@ -46,6 +48,7 @@ perf() {
 record() {
 	local name=$1 dev=$2 round=$3 prog=$4 row v unit
 	shift 3
+	PORT=$((PORT + 1))	# here: perf runs in a subshell
 	row=$(perf "$dev" "$@") || { echo "FAILED: $name on $dev" >&2; return 1; }
 	case $prog in
 	*_lat)	# t_typical (the run's median); bimodal runs show in p99

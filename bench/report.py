@@ -16,6 +16,9 @@ import statistics
 import sys
 
 
+DROPPED = []
+
+
 def load(path):
     series = {}
     units = {}
@@ -32,6 +35,9 @@ def load(path):
             try:
                 v = float(value)
             except ValueError:
+                v = 0.0
+            if v <= 0:	# perftest printed 0.00: a stalled run, not a rate
+                DROPPED.append(f"{case} {dev} round {_round}: {value}")
                 continue
             series.setdefault((case, dev), []).append(v)
             units[case] = unit
@@ -178,8 +184,9 @@ def main(outdir, nic_raw, odp_raw, header="# ib_odp_hmm bench"):
     if best:
         extra.append(f"fastest cold pass: odp_window {best[0]} "
                      f"({best[0] // 1024} KiB), median {best[1]:.4g} MB/s")
+    nic_dropped = [f"dropped (zero or unreadable): {x}" for x in DROPPED]
     write(outdir, "nic", header + " — odph vs rdma_rxe (perftest)",
-          nic, nic_units, nic_rows)
+          nic, nic_units, nic_rows, nic_dropped)
     write(outdir, "odp", header + " — ODP on odph vs pinned",
           odp, odp_units, odp_rows, extra)
     print(header)
@@ -188,6 +195,8 @@ def main(outdir, nic_raw, odp_raw, header="# ib_odp_hmm bench"):
         print(fmt_row(r))
     for line in extra:
         print(line)
+    for line in DROPPED:
+        print(f"dropped (zero or unreadable): {line}")
     missing = len(nic_ratios()) + len(odp_list) - len(nic_rows) - len(odp_rows)
     if missing:
         print(f"{missing} ratios without data (a run failed; see the log)")
