@@ -25,6 +25,7 @@
 #define ODPH_H
 
 #include <linux/atomic.h>
+#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/netdevice.h>
 #include <linux/xarray.h>
@@ -251,7 +252,7 @@ struct odph_qp {
 	u32 ssn;
 	u32 rd_atomic_out;		/* outstanding reads and atomics */
 	struct timer_list retry_timer;
-	struct timer_list rnr_timer;
+	struct hrtimer rnr_timer;	/* RNR NAK wait: microseconds */
 	struct work_struct req_work;
 	unsigned long req_flags;	/* odph_req.c: RUNNING, AGAIN */
 	u32 retry_cnt, rnr_retry_cnt;
@@ -422,12 +423,12 @@ void odph_comp_retire(struct odph_qp *qp);
 u32 odph_swqe_unacked_psn(struct odph_qp *qp, struct odph_swqe *s);
 struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot);
 void odph_comp_retry_timer(struct timer_list *t);
-void odph_comp_rnr_timer(struct timer_list *t);
+enum hrtimer_restart odph_comp_rnr_timer(struct hrtimer *t);
 
 extern struct workqueue_struct *odph_wq;
 
 /*
- * Every timer arm and work queueing of a QP goes through these two, so
+ * Every timer arm and work queueing of a QP goes through these, so
  * odph_destroy_qp() can stop them for good: 6.1 has no timer_shutdown().
  */
 static inline void odph_qp_arm(struct odph_qp *qp, struct timer_list *t,
@@ -435,6 +436,14 @@ static inline void odph_qp_arm(struct odph_qp *qp, struct timer_list *t,
 {
 	if (!READ_ONCE(qp->dying))
 		mod_timer(t, expires);
+}
+
+static inline void odph_qp_arm_rnr(struct odph_qp *qp, u32 usec)
+{
+	if (!READ_ONCE(qp->dying))
+		hrtimer_start(&qp->rnr_timer,
+			      ns_to_ktime((u64)usec * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL);
 }
 
 static inline void odph_qp_queue(struct odph_qp *qp, struct work_struct *w)

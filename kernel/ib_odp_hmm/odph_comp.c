@@ -381,8 +381,7 @@ static void odph_comp_nak(struct odph_qp *qp, struct odph_pkt *pkt, u8 syn)
 			return;
 		}
 		odph_comp_rewind(qp, pkt->psn);
-		odph_qp_arm(qp, &qp->rnr_timer, jiffies +
-			  usecs_to_jiffies(odph_rnr_usec[syn & 0x1f]) + 1);
+		odph_qp_arm_rnr(qp, odph_rnr_usec[syn & 0x1f]);
 		return;
 	}
 	switch (syn) {
@@ -491,9 +490,10 @@ void odph_comp_retry_timer(struct timer_list *t)
 }
 
 /* The RNR wait is over: the requester may send again. */
-void odph_comp_rnr_timer(struct timer_list *t)
+enum hrtimer_restart odph_comp_rnr_timer(struct hrtimer *t)
 {
-	struct odph_qp *qp = from_timer(qp, t, rnr_timer);
+	struct odph_qp *qp = container_of(t, struct odph_qp, rnr_timer);
 
 	odph_qp_queue(qp, &qp->req_work);
+	return HRTIMER_NORESTART;
 }

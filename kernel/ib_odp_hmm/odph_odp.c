@@ -60,42 +60,58 @@ void odph_odp_dereg(struct odph_mr *mr)
 	mr->mirror = NULL;
 }
 
+/* Pages one access section may cover in odph_odp_copy(). */
+#define ODPH_ODP_COPY_BATCH	16
+
+/* Copy one page's part; returns the bytes copied or the lookup error. */
+static int odph_odp_copy_page(struct odp_mirror *m, u64 va, void *buf,
+			      u32 len, bool to_mr)
+{
+	struct odp_xlate x;
+	void *p;
+	int ret;
+
+	ret = odp_mirror_lookup(m, va, to_mr ? ODP_ACCESS_WRITE : 0, &x);
+	if (ret)
+		return ret;
+	len = min(len, x.len);
+	p = kmap_local_page(x.page);
+	if (to_mr)
+		memcpy(p + x.offset, buf, len);
+	else
+		memcpy(buf, p + x.offset, len);
+	kunmap_local(p);
+	return len;
+}
+
 /**
  * odph_odp_copy - copy between @buf and an ODP MR without sleeping
  *
- * Returns 0, or -EAGAIN when a page is not mapped for this access (nothing
- * of that page was copied; earlier pages may have been).
+ * One access section covers up to ODPH_ODP_COPY_BATCH pages (a packet's
+ * payload spans one or two), so the section's barrier is paid per packet,
+ * not per page.  Returns 0, or -EAGAIN when a page is not mapped for this
+ * access (nothing of that page was copied; earlier pages may have been).
  */
 int odph_odp_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr)
 {
-	unsigned int access = to_mr ? ODP_ACCESS_WRITE : 0;
 	struct odp_mirror *m = mr->mirror;
-	int ret = 0;
+	int n = 0, pages;
 
-	while (len && !ret) {
-		struct odp_xlate x;
-		u32 n;
-
+	while (len && n >= 0) {
 		odp_mirror_access_begin(m);
-		ret = odp_mirror_lookup(m, va, access, &x);
-		if (!ret) {
-			void *p = kmap_local_page(x.page);
-
-			n = min(len, x.len);
-			if (to_mr)
-				memcpy(p + x.offset, buf, n);
-			else
-				memcpy(buf, p + x.offset, n);
-			kunmap_local(p);
-		}
-		odp_mirror_access_end(m);
-		if (!ret) {
+		for (pages = 0; len && pages < ODPH_ODP_COPY_BATCH; pages++) {
+			n = odph_odp_copy_page(m, va, buf, len, to_mr);
+			if (n < 0)
+				break;
 			va += n;
 			buf += n;
 			len -= n;
 		}
+		odp_mirror_access_end(m);
 	}
-	return ret == -ENOENT ? -EAGAIN : ret;
+	if (n >= 0)
+		return 0;
+	return n == -ENOENT ? -EAGAIN : n;
 }
 
 /* CMP_SWAP / FETCH_ADD on an ODP MR; -EAGAIN when not mapped writable. */

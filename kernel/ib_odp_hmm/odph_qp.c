@@ -164,7 +164,8 @@ static void odph_qp_init_state(struct odph_qp *qp, struct ib_qp_init_attr *init)
 	qp->srq = init->srq ? to_odph_srq(init->srq) : NULL;
 	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
 	timer_setup(&qp->retry_timer, odph_comp_retry_timer, 0);
-	timer_setup(&qp->rnr_timer, odph_comp_rnr_timer, 0);
+	hrtimer_init(&qp->rnr_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	qp->rnr_timer.function = odph_comp_rnr_timer;
 	INIT_WORK(&qp->req_work, odph_req_work);
 	INIT_WORK(&qp->fault_work, odph_resp_fault_work);
 }
@@ -323,7 +324,7 @@ static void odph_qp_set_sport(struct odph_qp *qp, struct odph_path *path)
 static void odph_qp_reset(struct odph_qp *qp)
 {
 	del_timer_sync(&qp->retry_timer);
-	del_timer_sync(&qp->rnr_timer);
+	hrtimer_cancel(&qp->rnr_timer);
 	cancel_work_sync(&qp->req_work);
 	cancel_work_sync(&qp->fault_work);
 
@@ -446,7 +447,7 @@ static void odph_qp_quiesce(struct odph_qp *qp)
 	WRITE_ONCE(qp->dying, true);
 	for (round = 0; round < 2; round++) {
 		del_timer_sync(&qp->retry_timer);
-		del_timer_sync(&qp->rnr_timer);
+		hrtimer_cancel(&qp->rnr_timer);
 		cancel_work_sync(&qp->req_work);
 		cancel_work_sync(&qp->fault_work);
 	}

@@ -423,7 +423,8 @@ static bool odph_req_blocked(struct odph_qp *qp, struct odph_swqe *s)
 			 s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
 
 	lockdep_assert_held(&qp->sq_lock);
-	if (timer_pending(&qp->rnr_timer))
+	/* Not queued once its callback runs, so the work it queues sends. */
+	if (hrtimer_is_queued(&qp->rnr_timer))
 		return true;
 	if (qp->ib.qp_type == IB_QPT_RC && odph_req_window_full(qp, s))
 		return true;
