@@ -63,8 +63,8 @@ netns_setup() {
 }
 
 netns_teardown() {
-	in_ns A rdma link delete odphA 2>/dev/null
-	in_ns B rdma link delete odphB 2>/dev/null
+	timeout 120 $IP netns exec odphA rdma link delete odphA 2>/dev/null
+	timeout 120 $IP netns exec odphB rdma link delete odphB 2>/dev/null
 	$IP netns del odphA 2>/dev/null
 	$IP netns del odphB 2>/dev/null
 }

@@ -100,11 +100,32 @@ kill_teardown() {
 		return 1
 	fi
 	wait "$pid" 2>/dev/null
-	in_ns A rdma link delete odphA || return 1
-	in_ns B rdma link delete odphB || return 1
+	bounded $IP netns exec odphA rdma link delete odphA || return 1
+	bounded $IP netns exec odphB rdma link delete odphB || return 1
 	rdma link show | grep odph && return 1
-	rmmod rdma_odph || return 1
+	bounded rmmod rdma_odph || return 1
 	insmod "$KO"
+}
+
+# bounded CMD...: CMD within 120 s, or show where every task that might be
+# stuck in the RDMA or ODP paths sleeps, and fail (a hang must not eat the
+# whole VM's time limit with nothing to show for it).
+bounded() {
+	timeout 120 "$@" && return 0
+	echo "'$*' failed or hung; kernel stacks:"
+	local p
+	for p in /proc/[0-9]*; do
+		case $(cat "$p/comm" 2>/dev/null) in
+		odp_tool|rdma|rmmod|kworker*)
+			# an idle kworker sleeps in worker_thread()
+			grep -qv 'worker_thread\|kthread\|ret_from_fork' \
+				"$p/stack" 2>/dev/null || continue
+			echo "--- ${p#/proc/} $(cat "$p/comm")"
+			cat "$p/stack"
+			;;
+		esac
+	done
+	return 1
 }
 
 no_splats() {
