@@ -323,3 +323,63 @@ TEST_F(uc, psn_resync_at_first)
 	uc_op(self, IBV_WR_RDMA_WRITE_WITH_IMM, 2100, 2);
 	check_drops(d0, 0, 0);
 }
+
+/*
+ * An ODP target whose pages were never touched: a UC message meeting an
+ * unmapped page is dropped (UC has no RNR) while the fault work maps it,
+ * so a later try lands, intact.  Every failed try of a 3-packet message
+ * counts its FIRST in drop_other and the 2 packets after it in drop_psn.
+ */
+static void uc_odp(struct _tap_fx_uc *self, enum ibv_wr_opcode op)
+{
+	const uint32_t len = 3 * MTU - 100;
+	struct vbuf odp = { 0 };
+	struct ibv_sge rsge;
+	struct drops d0;
+	struct ibv_wc wc;
+	int tries, got = 0;
+
+	if (verbs_is_rxe())
+		SKIP("rxe 6.1 has no ODP");
+	vbuf_reg(&self->d, &odp, 4 * MTU, IBV_ACCESS_LOCAL_WRITE |
+		 IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_ON_DEMAND);
+	rsge = vsge(&odp, 0, len);
+	vfill(self->src.p, len, 77);
+	ASSERT_EQ(0, vpost_recv(self->p.b, 0x0d9, &rsge, 1));
+	d0 = drops_now();
+	for (tries = 1; tries <= 50 && !got; tries++) {
+		struct ibv_sge sge = vsge(&self->src, 0, len);
+		struct ibv_send_wr wr = {
+			.wr_id = tries, .sg_list = &sge, .num_sge = 1,
+			.opcode = op, .send_flags = IBV_SEND_SIGNALED,
+			.imm_data = htonl(IMM),
+			.wr.rdma = { .remote_addr = (uintptr_t)odp.p,
+				     .rkey = odp.mr->rkey },
+		}, *bad;
+
+		ASSERT_EQ(0, ibv_post_send(self->p.a, &wr, &bad));
+		ASSERT_EQ(1, vpoll(self->p.scq, &wc, 1, MS));
+		ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+		got = vpoll(self->p.rcq, &wc, 1, 200);
+	}
+	tries--;
+	TAP_LOG("landed at try %d", tries);
+	ASSERT_EQ(1, got);
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	ASSERT_EQ(0x0d9, wc.wr_id);
+	ASSERT_EQ(len, wc.byte_len);
+	ASSERT_MEM_EQ(self->src.p, odp.p, len);
+	ASSERT_GE(tries, 2);
+	check_drops(d0, 2 * (tries - 1), tries - 1);
+	vbuf_free(&odp);
+}
+
+TEST_F(uc, odp_send_dropped_until_mapped)
+{
+	uc_odp(self, IBV_WR_SEND_WITH_IMM);
+}
+
+TEST_F(uc, odp_write_imm_dropped_until_mapped)
+{
+	uc_odp(self, IBV_WR_RDMA_WRITE_WITH_IMM);
+}
