@@ -292,6 +292,11 @@ static inline struct odph_qp *to_odph_qp(struct ib_qp *qp)
 	return container_of(qp, struct odph_qp, ib);
 }
 
+static inline bool odph_qp_is_ud(const struct odph_qp *qp)
+{
+	return qp->ib.qp_type == IB_QPT_UD || qp->ib.qp_type == IB_QPT_GSI;
+}
+
 /* A responder resource: enough to replay a READ or ATOMIC response. */
 struct odph_rd_res {
 	u8 opcode;

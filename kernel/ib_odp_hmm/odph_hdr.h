@@ -79,7 +79,13 @@ struct odph_deth {
 	__be32 sqp;		/* resv:8 SrcQP:24 */
 } __packed;
 
-/* Opcodes: transport (top 3 bits) | operation. */
+/* Opcodes: transport (top 3 bits) | operation.  UC opcodes are the RC
+ * SEND and WRITE ones with the UC transport bits. */
+#define ODPH_OP_TRANSPORT(op)	((op) & 0xe0)
+#define ODPH_OP_RC		0x00
+#define ODPH_OP_UC		0x20
+#define ODPH_OP_UD		0x60
+
 enum odph_opcode {
 	ODPH_RC_SEND_FIRST			= 0x00,
 	ODPH_RC_SEND_MIDDLE			= 0x01,
@@ -102,6 +108,18 @@ enum odph_opcode {
 	ODPH_RC_ATOMIC_ACK			= 0x12,
 	ODPH_RC_CMP_SWAP			= 0x13,
 	ODPH_RC_FETCH_ADD			= 0x14,
+	ODPH_UC_SEND_FIRST			= 0x20,
+	ODPH_UC_SEND_MIDDLE			= 0x21,
+	ODPH_UC_SEND_LAST			= 0x22,
+	ODPH_UC_SEND_LAST_IMM			= 0x23,
+	ODPH_UC_SEND_ONLY			= 0x24,
+	ODPH_UC_SEND_ONLY_IMM			= 0x25,
+	ODPH_UC_WRITE_FIRST			= 0x26,
+	ODPH_UC_WRITE_MIDDLE			= 0x27,
+	ODPH_UC_WRITE_LAST			= 0x28,
+	ODPH_UC_WRITE_LAST_IMM			= 0x29,
+	ODPH_UC_WRITE_ONLY			= 0x2a,
+	ODPH_UC_WRITE_ONLY_IMM			= 0x2b,
 	ODPH_UD_SEND_ONLY			= 0x64,
 	ODPH_UD_SEND_ONLY_IMM			= 0x65,
 	ODPH_NUM_OPCODES			= 256,

@@ -41,8 +41,8 @@ static int odph_check_cap(struct ib_qp_init_attr *init)
 {
 	struct ib_qp_cap *cap = &init->cap;
 
-	if (init->qp_type != IB_QPT_RC && init->qp_type != IB_QPT_UD &&
-	    init->qp_type != IB_QPT_GSI)
+	if (init->qp_type != IB_QPT_RC && init->qp_type != IB_QPT_UC &&
+	    init->qp_type != IB_QPT_UD && init->qp_type != IB_QPT_GSI)
 		return -EOPNOTSUPP;
 	if (init->create_flags)
 		return -EOPNOTSUPP;
@@ -302,7 +302,7 @@ static void odph_qp_apply(struct odph_qp *qp, struct ib_qp_attr *attr,
 		qp->state = attr->qp_state;
 		qp->attr.qp_state = attr->qp_state;
 		/* UD has no path MTU: a datagram may be as big as the port's. */
-		if (qp->ib.qp_type != IB_QPT_RC)
+		if (odph_qp_is_ud(qp))
 			qp->mtu = odph_port_mtu(qp->dev);
 	}
 }
@@ -498,7 +498,7 @@ static int odph_kernel_wr(struct odph_qp *qp, const struct ib_send_wr *wr,
 		break;
 	case IB_WR_SEND:
 	case IB_WR_SEND_WITH_IMM:
-		if (qp->ib.qp_type == IB_QPT_RC)
+		if (!odph_qp_is_ud(qp))
 			break;
 		w->wr.wr.ud.remote_qpn = ud_wr(wr)->remote_qpn;
 		w->wr.wr.ud.remote_qkey = ud_wr(wr)->remote_qkey;

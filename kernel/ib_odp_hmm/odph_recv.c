@@ -6,11 +6,13 @@
  */
 #include "odph.h"
 
-static bool odph_opcode_fits(struct odph_qp *qp, u32 mask)
+/* The opcode's transport must be the QP's: RC, UC or UD. */
+static bool odph_opcode_fits(struct odph_qp *qp, u8 opcode)
 {
-	bool ud = qp->ib.qp_type == IB_QPT_UD || qp->ib.qp_type == IB_QPT_GSI;
+	u8 want = qp->ib.qp_type == IB_QPT_RC ? ODPH_OP_RC :
+		  qp->ib.qp_type == IB_QPT_UC ? ODPH_OP_UC : ODPH_OP_UD;
 
-	return ud == !!(mask & ODPH_UD);
+	return ODPH_OP_TRANSPORT(opcode) == want;
 }
 
 void odph_rcv(struct odph_dev *dev, struct sk_buff *skb)
@@ -20,7 +22,7 @@ void odph_rcv(struct odph_dev *dev, struct sk_buff *skb)
 	struct odph_qp *qp;
 
 	qp = odph_qp_get(dev, odph_bth_qpn(bth));
-	if (!qp || !odph_opcode_fits(qp, mask)) {
+	if (!qp || !odph_opcode_fits(qp, bth->opcode)) {
 		odph_counter_inc(dev, ODPH_CNT_DROP_QPN);
 		kfree_skb(skb);
 		if (qp)

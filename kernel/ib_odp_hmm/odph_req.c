@@ -44,13 +44,15 @@ struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot)
 static int odph_req_check_opcode(struct odph_qp *qp, struct odph_swqe *s)
 {
 	bool rc = qp->ib.qp_type == IB_QPT_RC;
+	bool ud = odph_qp_is_ud(qp);
 
 	switch (s->opcode) {
 	case IB_WR_SEND:
 	case IB_WR_SEND_WITH_IMM:
-		return !rc && s->length > qp->mtu ? -EMSGSIZE : 0;
+		return ud && s->length > qp->mtu ? -EMSGSIZE : 0;
 	case IB_WR_RDMA_WRITE:
 	case IB_WR_RDMA_WRITE_WITH_IMM:
+		return ud ? -EINVAL : 0;
 	case IB_WR_RDMA_READ:
 		return rc ? 0 : -EINVAL;
 	case IB_WR_ATOMIC_CMP_AND_SWP:
@@ -174,7 +176,7 @@ static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 	ret = odph_req_copy_sges(qp, s, w);
 	if (!ret)
 		ret = odph_req_check_opcode(qp, s);
-	if (!ret && qp->ib.qp_type != IB_QPT_RC)
+	if (!ret && odph_qp_is_ud(qp))
 		ret = odph_req_ud_path(qp, s);
 	if (ret) {
 		s->status = ret == -EMSGSIZE ? IB_WC_LOC_LEN_ERR :
@@ -244,7 +246,8 @@ static int odph_req_gather(struct odph_qp *qp, struct odph_swqe *s, u32 off,
 	return len ? -EINVAL : 0;
 }
 
-static u8 odph_req_opcode(struct odph_swqe *s, bool first, bool last, bool ud)
+static u8 odph_req_rc_opcode(struct odph_swqe *s, bool first, bool last,
+			     bool ud)
 {
 	bool imm = s->opcode == IB_WR_SEND_WITH_IMM ||
 		   s->opcode == IB_WR_RDMA_WRITE_WITH_IMM;
@@ -279,6 +282,15 @@ static u8 odph_req_opcode(struct odph_swqe *s, bool first, bool last, bool ud)
 	}
 }
 
+/* UC sends the RC SEND and WRITE opcodes with UC's transport bits. */
+static u8 odph_req_opcode(struct odph_qp *qp, struct odph_swqe *s, bool first,
+			  bool last)
+{
+	u8 op = odph_req_rc_opcode(s, first, last, odph_qp_is_ud(qp));
+
+	return qp->ib.qp_type == IB_QPT_UC ? op | ODPH_OP_UC : op;
+}
+
 static void odph_req_fill_ext(struct odph_qp *qp, struct odph_swqe *s,
 			      struct odph_pkt *pkt, u32 off)
 {
@@ -311,7 +323,7 @@ static void odph_req_fill_ext(struct odph_qp *qp, struct odph_swqe *s,
 static struct sk_buff *odph_req_packet(struct odph_qp *qp, struct odph_swqe *s,
 				       int *err)
 {
-	bool ud = qp->ib.qp_type != IB_QPT_RC;
+	bool ud = odph_qp_is_ud(qp), rc = qp->ib.qp_type == IB_QPT_RC;
 	bool rd = s->opcode == IB_WR_RDMA_READ;
 	bool atomic = s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
 		      s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
@@ -329,8 +341,8 @@ static struct sk_buff *odph_req_packet(struct odph_qp *qp, struct odph_swqe *s,
 		s->first_psn = qp->req_psn;
 		s->started = 1;
 	}
-	opcode = odph_req_opcode(s, s->sent == 0, last, ud);
-	ackreq = !ud && (last || !((qp->req_psn + 1) % ODPH_ACKREQ_EVERY));
+	opcode = odph_req_opcode(qp, s, s->sent == 0, last);
+	ackreq = rc && (last || !((qp->req_psn + 1) % ODPH_ACKREQ_EVERY));
 	skb = odph_pkt_new(qp, path, opcode, paylen, qp->req_psn, dqpn, ackreq,
 			   last && (s->send_flags & IB_SEND_SOLICITED), &pkt);
 	if (!skb) {
@@ -355,7 +367,8 @@ static struct sk_buff *odph_req_packet(struct odph_qp *qp, struct odph_swqe *s,
 	}
 	if (last) {
 		s->last_psn = (qp->req_psn - 1) & ODPH_PSN_MASK;
-		s->state = ud ? ODPH_SWQE_DONE : ODPH_SWQE_SENT;
+		/* Unacknowledged transports are done once sent. */
+		s->state = rc ? ODPH_SWQE_SENT : ODPH_SWQE_DONE;
 		if (rd || atomic)
 			qp->rd_atomic_out++;
 	}
@@ -537,7 +550,7 @@ static bool odph_req_step(struct odph_qp *qp)
 		odph_req_fault(qp, NULL);
 		return true;
 	}
-	path = qp->ib.qp_type == IB_QPT_RC ? qp->path : s->path;
+	path = odph_qp_is_ud(qp) ? s->path : qp->path;
 	tmo = odph_req_timeout(qp);
 	if (skb && qp->ib.qp_type == IB_QPT_RC && tmo &&
 	    !timer_pending(&qp->retry_timer))

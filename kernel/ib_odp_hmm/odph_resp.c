@@ -7,7 +7,9 @@
  * acknowledged again, or its READ / atomic response replayed from the
  * responder resources; a packet from the future draws one PSN sequence
  * NAK per gap.  A SEND or WRITE_WITH_IMM with no receive WQE posted draws
- * an RNR NAK and leaves the PSN where it was.  UD: qkey checked, GRH and
+ * an RNR NAK and leaves the PSN where it was.  UC: the same operations
+ * with no reply ever; what cannot be placed is dropped (odph_resp_uc()).
+ * UD: qkey checked, GRH and
  * payload scattered, no ACK; a datagram meeting an unmapped ODP page of
  * the receive buffer is dropped while the page is faulted in.
  *
@@ -624,6 +626,78 @@ static void odph_resp_rc(struct odph_resp_ctx *c)
 	}
 }
 
+/* ---- UC ---- */
+
+/*
+ * Forget the UC message in progress: a SEND's receive WQE stays taken and
+ * is filled again from its start by the next SEND (IBA 9.8.2: the WQE is
+ * reused); a WRITE's target is forgotten.
+ */
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_uc_abort(struct odph_qp *qp)
+{
+	lockdep_assert_held(&qp->rq_lock);
+	qp->resp.in_msg = false;
+	qp->resp.recv_off = 0;
+	qp->resp.rkey = 0;
+}
+
+/*
+ * Whether a UC packet may be executed.  A PSN gap or an opcode that does
+ * not continue the message in progress drops that message; a FIRST or
+ * ONLY packet then starts the next one, anything else is dropped until it
+ * comes.  The expected PSN follows every packet received.
+ */
+/* Caller must hold qp->rq_lock. */
+static bool odph_resp_uc_accept(struct odph_qp *qp, struct odph_pkt *pkt)
+{
+	bool gap = odph_psn_cmp(pkt->psn, qp->resp.psn) != 0;
+
+	lockdep_assert_held(&qp->rq_lock);
+	qp->resp.psn = (pkt->psn + 1) & ODPH_PSN_MASK;
+	if (!gap && odph_resp_in_sequence(qp, pkt))
+		return true;
+	/* Counted once: this packet, or the message it cut short. */
+	if (qp->resp.in_msg || !(pkt->mask & ODPH_FIRST))
+		odph_counter_inc(qp->dev, ODPH_CNT_DROP_PSN);
+	if (qp->resp.in_msg)
+		odph_resp_uc_abort(qp);
+	return pkt->mask & ODPH_FIRST;
+}
+
+/*
+ * UC: like RC without any reply.  A message that cannot be placed (no
+ * receive WQE, a bad rkey or range, an unmapped ODP page) is dropped and
+ * counted; an unmapped page is faulted in the background so that the
+ * next message lands.  Receive errors (too long for the WQE) complete the
+ * WQE in error, as odph_resp_send() does.
+ */
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_uc(struct odph_resp_ctx *c)
+{
+	struct odph_qp *qp = c->qp;
+	struct odph_pkt *pkt = c->pkt;
+	u8 syn;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (!odph_resp_uc_accept(qp, pkt))
+		return;
+	if ((pkt->mask & ODPH_SEND) && (pkt->mask & ODPH_FIRST))
+		qp->resp.recv_off = 0;
+	syn = pkt->mask & ODPH_SEND ? odph_resp_send(c) : odph_resp_write(c);
+	if (syn) {
+		odph_counter_inc(qp->dev, ODPH_CNT_DROP_OTHER);
+		odph_resp_uc_abort(qp);
+		if (qp->resp_fault.pending)
+			odph_qp_queue(qp, &qp->fault_work);
+		return;
+	}
+	qp->resp.in_msg = !(pkt->mask & ODPH_LAST);
+	qp->resp.msg_kind = pkt->mask & (ODPH_SEND | ODPH_WRITE);
+	if (pkt->mask & ODPH_LAST)
+		qp->resp.msn++;
+}
+
 /* ---- UD ---- */
 
 /* The 40-byte GRH slot of a UD receive: an IPv6 header, or an IPv4 header
@@ -723,6 +797,8 @@ void odph_resp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
 	    qp->state == IB_QPS_SQD) {
 		if (qp->ib.qp_type == IB_QPT_RC)
 			odph_resp_rc(&c);
+		else if (qp->ib.qp_type == IB_QPT_UC)
+			odph_resp_uc(&c);
 		else
 			odph_resp_ud(&c);
 	}

@@ -33,8 +33,6 @@ CASE_TIMEOUT = int(os.environ.get('PYVERBS_CASE_TIMEOUT', '300'))
 # Test id patterns (fnmatch, without the leading "tests.") -> why they skip.
 # README "pyverbs: what skips and why" explains each group.
 EXPECTED_SKIPS = {
-    # Unreliable Connected QPs: odph implements RC, UD and GSI only.
-    'test_qp.QPTest.test_*uc_qp*': 'UC QPs: not implemented by odph',
     # Memory windows (type 1 and 2): not implemented.
     'test_mr.MWTest.*': 'memory windows: not implemented by odph',
     'test_qpex.QpExTestCase.test_qp_ex_rc_bind_mw':

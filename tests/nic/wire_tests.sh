@@ -387,7 +387,7 @@ malformed_v4() {
 	drop "tver 1" other udp-send $d 040100000000001100000001aabbccdd &&
 	drop "tver 15" other udp-send $d 040f00000000001100000001aabbccdd &&
 	drop "opcode 0x15" opcode udp-send $d 150000000000001100000001aabbccdd &&
-	drop "opcode 0x24 (UC)" opcode udp-send $d 240000000000001100000001aabbccdd &&
+	drop "opcode 0x2c (UC READ)" opcode udp-send $d 2c0000000000001100000001aabbccdd &&
 	drop "opcode 0xff" opcode udp-send $d ff0000000000001100000001aabbccdd &&
 	drop "WRITE_FIRST without RETH" short udp-send $d 060000000000001100000001aabbccdd &&
 	drop "ATOMIC short" short udp-send $d "130000000000001100000001$(printf '%054d' 0)aabbccdd" &&

@@ -36,7 +36,7 @@ struct vbuf {
 	struct ibv_mr *mr;
 };
 
-/* An RC or UD pair on one device: a sends to b; own CQs per role. */
+/* An RC, UC or UD pair on one device: a sends to b; own CQs per role. */
 struct vpair {
 	struct ibv_cq *scq, *rcq;	/* send CQ (both QPs), recv CQ (both) */
 	struct ibv_qp *a, *b;
@@ -63,6 +63,7 @@ enum ibv_qp_state vqp_state(struct ibv_qp *qp);
 void vpair_rc(struct vdev *d, struct vpair *p, struct ibv_srq *srq,
 	      uint32_t wr);
 void vpair_ud(struct vdev *d, struct vpair *p, uint32_t wr);
+void vpair_uc(struct vdev *d, struct vpair *p, uint32_t wr, uint32_t b_rq_psn);
 void vpair_free(struct vpair *p);
 
 int vpoll(struct ibv_cq *cq, struct ibv_wc *wc, int n, int ms);

@@ -286,6 +286,37 @@ void vpair_rc(struct vdev *d, struct vpair *p, struct ibv_srq *srq,
 	ASSERT_EQ(0, vqp_rts(p->b, 0x100));
 }
 
+/* UC: RTR takes only the path, RTS only the send PSN. */
+static int vqp_uc_connect(struct vdev *d, struct ibv_qp *qp, uint32_t dqpn,
+			  uint32_t rq_psn, uint32_t sq_psn)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
+		.dest_qp_num = dqpn, .rq_psn = rq_psn,
+		.ah_attr = { .is_global = 1, .port_num = 1,
+			     .grh = { .hop_limit = 64, .sgid_index = d->gidx,
+				      .dgid = d->gid } },
+	};
+
+	if (vqp_init(qp, IBV_QPT_UC) ||
+	    ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN))
+		return errno;
+	a.qp_state = IBV_QPS_RTS;
+	a.sq_psn = sq_psn;
+	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN) ? errno : 0;
+}
+
+/* UC a <-> b; b expects PSN @b_rq_psn (a sends from 0x200). */
+void vpair_uc(struct vdev *d, struct vpair *p, uint32_t wr, uint32_t b_rq_psn)
+{
+	vpair_cqs(d, p, wr);
+	p->a = vqp_new(d, IBV_QPT_UC, p->scq, p->rcq, NULL, wr, 4);
+	p->b = vqp_new(d, IBV_QPT_UC, p->scq, p->rcq, NULL, wr, 4);
+	ASSERT_EQ(0, vqp_uc_connect(d, p->a, p->b->qp_num, 0x100, 0x200));
+	ASSERT_EQ(0, vqp_uc_connect(d, p->b, p->a->qp_num, b_rq_psn, 0x100));
+}
+
 void vpair_ud(struct vdev *d, struct vpair *p, uint32_t wr)
 {
 	struct ibv_ah_attr ah = {
