@@ -155,3 +155,22 @@ int odp_ext_advise(struct ibv_pd *pd, enum ibv_advise_mr_advice advice,
 	ret = ibv_advise_mr(pd, advice, flags, sg_list, num_sge);
 	return ret ? odp_ext_err(ret) : 0;
 }
+
+/* The advise_mr op odp_ext_install() puts in an odph context. */
+static int advise_op(struct ibv_pd *pd, enum ibv_advise_mr_advice advice,
+		     uint32_t flags, struct ibv_sge *sg_list, uint32_t num_sge)
+{
+	return advise_ioctl(pd, advice, flags, sg_list, num_sge);
+}
+
+int odp_ext_install(struct ibv_context *ctx)
+{
+	struct verbs_context *vctx = verbs_get_ctx(ctx);
+
+	if (!vctx || !odp_ext_is_odph(ctx))
+		return odp_ext_err(ENODEV);
+	if (vctx->sz < sizeof(*vctx) - offsetof(struct verbs_context, advise_mr))
+		return odp_ext_err(ENOTSUP);
+	vctx->advise_mr = advise_op;
+	return 0;
+}

@@ -59,6 +59,20 @@ size_t odp_ext_window(void);
 int odp_ext_advise(struct ibv_pd *pd, enum ibv_advise_mr_advice advice,
 		   uint32_t flags, struct ibv_sge *sg_list, uint32_t num_sge);
 
+/*
+ * odp_ext_install - make ibv_advise_mr() itself work on @ctx: installs
+ * odp_ext_advise()'s ioctl path as the context's advise_mr op, which
+ * librxe leaves unset (struct verbs_context is public ABI).  0, or
+ * ENODEV if @ctx is not an odph device, ENOTSUP if the context is too
+ * old to have the op.
+ */
+int odp_ext_install(struct ibv_context *ctx);
+
+/*
+ * libodpext-preload.so (LD_PRELOAD) calls odp_ext_install() on every
+ * context ibv_open_device() returns, for unmodified programs.
+ */
+
 /* Per-MR ODP counters of the mirror core (odp_* in rdma resource show mr -d) */
 struct odp_ext_stats {
 	uint64_t faults;		/* fault calls */

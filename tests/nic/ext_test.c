@@ -20,10 +20,7 @@
 
 #include "ext_test.h"
 
-#define RW	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
-		 IBV_ACCESS_REMOTE_READ)
-
-static struct ibv_mr *reg_odp(struct env *e, void *p, size_t len, int access)
+struct ibv_mr *reg_odp(struct env *e, void *p, size_t len, int access)
 {
 	struct ibv_mr *mr = ibv_reg_mr(e->pd, p, len,
 				       access | IBV_ACCESS_ON_DEMAND);
@@ -402,6 +399,7 @@ static void case_pinned(struct env *e)
 
 void case_trace(struct env *e);
 void case_not_odph(struct env *e);
+void case_install(struct env *e);
 void case_stats_noadmin(struct env *e);
 void case_async_teardown(struct env *e);
 
@@ -421,6 +419,7 @@ static const struct {
 	{ "pinned", case_pinned, false },
 	{ "trace", case_trace, false },
 	{ "not_odph", case_not_odph, true },
+	{ "install", case_install, false },
 	{ "stats_noadmin", case_stats_noadmin, false },
 	{ "async_teardown", case_async_teardown, false },
 };

@@ -44,6 +44,11 @@ extern int failures;
 #define CHECK(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
 
 /* The counters of @mr, dying if they cannot be read. */
+#define RW	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+		 IBV_ACCESS_REMOTE_READ)
+
+/* An explicit ODP MR, or die. */
+struct ibv_mr *reg_odp(struct env *e, void *p, size_t len, int access);
 struct odp_ext_stats stats_of(struct ibv_mr *mr);
 void print_stats(const char *what, const struct odp_ext_stats *s);
 

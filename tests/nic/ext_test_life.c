@@ -36,6 +36,43 @@ void case_not_odph(struct env *e)
 			    IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
 	CHECK(st == EOPNOTSUPP, "advice on non-odph: %s, want EOPNOTSUPP",
 	      strerror(st));
+	st = odp_ext_install(e->ctx);
+	CHECK(st == ENODEV, "install on non-odph: %s, want ENODEV",
+	      strerror(st));
+	ibv_dereg_mr(mr);
+}
+
+/*
+ * After odp_ext_install(), libibverbs' own ibv_advise_mr() reaches the
+ * kernel: a FLUSH PREFETCH_WRITE maps all 16 pages, a bad lkey is EINVAL.
+ */
+void case_install(struct env *e)
+{
+	size_t len = 16 * PAGE;
+	char *buf = map_aligned(len, PAGE, PROT_READ | PROT_WRITE);
+	struct ibv_mr *mr = reg_odp(e, buf, len, RW);
+	struct ibv_sge sge = { .addr = (uintptr_t)buf, .length = len };
+	struct odp_ext_stats s;
+	int st;
+
+	sge.lkey = mr->lkey;
+	st = ibv_advise_mr(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			   IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
+	CHECK(st == EOPNOTSUPP, "ibv_advise_mr before install: %s, want EOPNOTSUPP",
+	      strerror(st));
+	st = odp_ext_install(e->ctx);
+	CHECK(st == 0, "odp_ext_install: %s", strerror(st));
+	st = ibv_advise_mr(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+			   IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
+	CHECK(st == 0, "ibv_advise_mr: %s", strerror(st));
+	s = stats_of(mr);
+	print_stats("after ibv_advise_mr", &s);
+	CHECK(s.prefetches == 1 && s.pages_faulted == 16 && s.faults == 0,
+	      "want 1 prefetch of 16 pages, no fault");
+	sge.lkey = mr->lkey + 1;
+	st = ibv_advise_mr(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH,
+			   IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
+	CHECK(st == EINVAL, "bad lkey: %s, want EINVAL", strerror(st));
 	ibv_dereg_mr(mr);
 }
 

@@ -62,15 +62,17 @@ else
 fi
 
 tap_case "CAP_NET_ADMIN dropped: stats EPERM" ext stats_noadmin
+tap_case "odp_ext_install: ibv_advise_mr itself reaches the kernel" \
+	ext install
 tap_case "async advice pending while MR/PD/process go away" \
 	ext async_teardown
 
 netns_teardown
 if rxe_up; then
-	tap_case "stock rxe: not odph, advice EOPNOTSUPP" \
+	tap_case "stock rxe: not odph, advice EOPNOTSUPP, install ENODEV" \
 		tests/build/ext_test -d extrxe0 not_odph
 else
-	tap_skip "stock rxe: not odph, advice EOPNOTSUPP" "no rdma_rxe"
+	tap_skip "stock rxe: not odph, advice EOPNOTSUPP, install ENODEV" "no rdma_rxe"
 fi
 rxe_down
 umount "$TRACING" 2>/dev/null

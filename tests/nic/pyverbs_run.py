@@ -42,9 +42,6 @@ EXPECTED_SKIPS = {
     # Re-registration: no rereg_user_mr in odph (nor in stock rxe 6.1).
     'test_mr.MRTest.test_mr_rereg_*':
         'rereg_mr: not implemented by odph (nor by stock rxe 6.1)',
-    # Prefetch goes through ibv_advise_mr, which librxe does not implement
-    # (it fails in userspace before reaching the kernel's advise_mr).
-    'test_odp.OdpTestCase.*prefetch*': 'ibv_advise_mr: librxe lacks it',
     # Needs 2 MiB huge pages; the runner reserves some, this covers a
     # machine where that fails.
     'test_odp.OdpTestCase.test_odp_rc_huge_*':

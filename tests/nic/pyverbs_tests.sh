@@ -92,5 +92,9 @@ if ! GID=$(gid_index); then
 	exit 1
 fi
 echo "# $DEV (GID index $GID)"
-run env PATH="$BIN:$PATH" /usr/bin/python3 tests/nic/pyverbs_run.py \
-	--dev "$DEV" --gid "$GID" "$@"
+# librxe has no advise_mr op: libodpext's preload shim installs one in
+# odph contexts, so test_odp.py's prefetch cases reach the kernel.
+PRELOAD=$PWD/libibverbs-ext/build/libodpext-preload.so
+[ -f "$PRELOAD" ] || echo "# $PRELOAD missing: prefetch cases will fail"
+run env PATH="$BIN:$PATH" LD_PRELOAD="$PRELOAD" /usr/bin/python3 \
+	tests/nic/pyverbs_run.py --dev "$DEV" --gid "$GID" "$@"
