@@ -96,6 +96,25 @@ loop() {
 		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
 }
 
+# memlock CMD...: CMD with RLIMIT_MEMLOCK at 64 KiB and without
+# CAP_IPC_LOCK (dropped from the bounding set of everything $IP starts),
+# so pinned registrations are limited as for an unprivileged user.
+memlock() {
+	(ulimit -l 64 &&
+		IP="setpriv --bounding-set=-ipc_lock --inh-caps=-ipc_lock $IP" &&
+		"$@")
+}
+
+# memlock_pinned_refused: the same perftest run over pinned MRs cannot
+# register its 1 MiB buffer (the ODP case's control).
+memlock_pinned_refused() {
+	local out
+	out=$(memlock loop ib_write_bw -s 1048576 -n 20 2>&1) &&
+		{ echo "$out"; echo "pinned 1 MiB MR registered under 64 KiB"; return 1; }
+	echo "$out"
+	echo "$out" | grep -q "Couldn't allocate MR"
+}
+
 # mr_counters: xfer_tool over ODP MRs; before teardown the server's MR must
 # show ODP faults in `rdma statistic show mr` and the same values in
 # `rdma resource show mr -dd`: its accesses touch pages 0-2, 8-10 and 12
@@ -171,5 +190,8 @@ tap_case "loopback on one device: ib_write_bw 64 KiB" \
 	loop ib_write_bw -s 65536 -n 100
 tap_case "loopback on one device: ib_read_bw --odp 64 KiB" \
 	loop ib_read_bw -s 65536 -n 100 --odp
+tap_case "RLIMIT_MEMLOCK 64 KiB, no CAP_IPC_LOCK: ib_write_bw 1 MiB --odp runs" \
+	memlock loop ib_write_bw -s 1048576 -n 20 --odp
+tap_case "... the same without --odp: pinned MR refused" memlock_pinned_refused
 netns_teardown
 tap_done
