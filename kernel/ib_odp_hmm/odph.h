@@ -418,6 +418,7 @@ bool odph_srq_take_rwqe(struct odph_srq *srq, struct odph_rwqe *r);
 
 /* odph_req.c, odph_resp.c, odph_comp.c */
 void odph_req_kick(struct odph_qp *qp);
+bool odph_req_has_work(struct odph_qp *qp);
 void odph_req_work(struct work_struct *work);
 void odph_req_flush(struct odph_qp *qp);
 void odph_resp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode);

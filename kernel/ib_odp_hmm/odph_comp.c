@@ -57,7 +57,7 @@ static void odph_comp_post(struct odph_qp *qp, struct odph_swqe *s)
  */
 void odph_comp_retire(struct odph_qp *qp)
 {
-	bool failed = false;
+	bool failed = false, more;
 
 	spin_lock_bh(&qp->sq_lock);
 	while (qp->sq.kidx != qp->sq_fetch) {
@@ -72,12 +72,13 @@ void odph_comp_retire(struct odph_qp *qp)
 		odph_queue_set_kidx(&qp->sq, odph_queue_next(&qp->sq,
 							     qp->sq.kidx), false);
 	}
+	more = odph_req_has_work(qp);
 	spin_unlock_bh(&qp->sq_lock);
 
 	if (failed && qp->state != IB_QPS_ERR)
 		odph_qp_error(qp);
-	else if (qp->state == IB_QPS_RTS)
-		odph_req_kick(qp);
+	else if (more && qp->state == IB_QPS_RTS)
+		odph_req_kick(qp);	/* what waited for this may go now */
 }
 
 /* The oldest WQE not DONE, or NULL.  Caller must hold qp->sq_lock. */

@@ -189,6 +189,23 @@ static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 	return ret;
 }
 
+/*
+ * Is anything posted and not yet completely sent?  A kick is wasted
+ * otherwise (an ACK of the last WQE: nothing waits for it).
+ */
+/* Caller must hold qp->sq_lock. */
+bool odph_req_has_work(struct odph_qp *qp)
+{
+	u32 i;
+
+	lockdep_assert_held(&qp->sq_lock);
+	for (i = qp->sq_cur; i != qp->sq_fetch; i = odph_queue_next(&qp->sq, i))
+		if (odph_swqe_at(qp, i)->state == ODPH_SWQE_PENDING)
+			return true;
+	return qp->sq_fetch != odph_queue_user_prod(&qp->sq) ||
+	       qp->req_fault.pending;
+}
+
 /* ---- building packets ---- */
 
 /* Remember a page to fault before the next try.  Caller holds sq_lock. */
@@ -511,8 +528,31 @@ static void odph_req_fault(struct odph_qp *qp, struct odph_swqe *s)
 	odph_comp_retire(qp);
 }
 
-/* One packet, or false when there is nothing (more) to send now. */
-static bool odph_req_step(struct odph_qp *qp)
+/*
+ * A fault must be resolved before the requester can go on.  Where it may
+ * sleep, resolve it now (drops sq_lock); in softirq, leave it noted and
+ * hand the requester to its work item.
+ */
+/* Caller must hold qp->sq_lock; returns with it dropped. */
+static bool odph_req_fault_or_defer(struct odph_qp *qp, struct odph_swqe *s,
+				    bool can_sleep)
+	__releases(&qp->sq_lock)
+{
+	lockdep_assert_held(&qp->sq_lock);
+	if (can_sleep) {
+		odph_req_fault(qp, s);
+		return true;
+	}
+	spin_unlock_bh(&qp->sq_lock);
+	odph_qp_queue(qp, &qp->req_work);
+	return false;
+}
+
+/*
+ * One packet, or false when there is nothing (more) to send now.
+ * @can_sleep: process context, so ODP faults are resolved here.
+ */
+static bool odph_req_step(struct odph_qp *qp, bool can_sleep)
 {
 	struct odph_path path;
 	bool refused = false;
@@ -526,10 +566,8 @@ static bool odph_req_step(struct odph_qp *qp)
 		spin_unlock_bh(&qp->sq_lock);
 		return false;
 	}
-	if (qp->req_fault.pending) {
-		odph_req_fault(qp, NULL);
-		return true;
-	}
+	if (qp->req_fault.pending)
+		return odph_req_fault_or_defer(qp, NULL, can_sleep);
 	s = odph_req_next(qp, &refused);
 	if (refused) {
 		/* Complete it (in order) before anything after it is sent. */
@@ -541,15 +579,11 @@ static bool odph_req_step(struct odph_qp *qp)
 		spin_unlock_bh(&qp->sq_lock);
 		return false;
 	}
-	if (odph_needs_prefault(s)) {
-		odph_req_fault(qp, s);
-		return true;
-	}
+	if (odph_needs_prefault(s))
+		return odph_req_fault_or_defer(qp, s, can_sleep);
 	skb = odph_req_packet(qp, s, &err);
-	if (err == -EAGAIN) {
-		odph_req_fault(qp, NULL);
-		return true;
-	}
+	if (err == -EAGAIN)
+		return odph_req_fault_or_defer(qp, NULL, can_sleep);
 	path = odph_qp_is_ud(qp) ? s->path : qp->path;
 	tmo = odph_req_timeout(qp);
 	if (skb && qp->ib.qp_type == IB_QPT_RC && tmo &&
@@ -569,11 +603,18 @@ static bool odph_req_step(struct odph_qp *qp)
 	return true;
 }
 
-static void odph_req_run(struct odph_qp *qp)
-{
-	unsigned int budget = 256;
+/*
+ * Packets one run may send before it yields to others.  In softirq the
+ * run is shorter, and the rest goes to the work item.
+ */
+#define ODPH_REQ_BUDGET		256
+#define ODPH_REQ_BUDGET_BH	64
 
-	while (odph_req_step(qp)) {
+static void odph_req_run(struct odph_qp *qp, bool can_sleep)
+{
+	unsigned int budget = can_sleep ? ODPH_REQ_BUDGET : ODPH_REQ_BUDGET_BH;
+
+	while (odph_req_step(qp, can_sleep)) {
 		if (!--budget) {
 			/* Let others run; the work item continues. */
 			odph_qp_queue(qp, &qp->req_work);
@@ -586,18 +627,22 @@ static void odph_req_run(struct odph_qp *qp)
  * odph_req_kick - make the requester send what it can
  *
  * Runs it here unless it is already running (then that run loops once
- * more); from softirq context it defers to the QP's work item.
+ * more).  From softirq (an ACK that opened the window) it runs too, as
+ * rxe's tasks do, without a context switch; only what must sleep, an ODP
+ * fault, and what is left after a budget, go to the QP's work item.
  */
 void odph_req_kick(struct odph_qp *qp)
 {
-	if (in_softirq() || in_hardirq()) {
+	bool can_sleep = !in_interrupt() && !irqs_disabled();
+
+	if (in_hardirq()) {
 		odph_qp_queue(qp, &qp->req_work);
 		return;
 	}
 	set_bit(ODPH_REQ_AGAIN, &qp->req_flags);
 	while (!test_and_set_bit_lock(ODPH_REQ_RUNNING, &qp->req_flags)) {
 		while (test_and_clear_bit(ODPH_REQ_AGAIN, &qp->req_flags))
-			odph_req_run(qp);
+			odph_req_run(qp, can_sleep);
 		clear_bit_unlock(ODPH_REQ_RUNNING, &qp->req_flags);
 		smp_mb__after_atomic();
 		if (!test_bit(ODPH_REQ_AGAIN, &qp->req_flags))
