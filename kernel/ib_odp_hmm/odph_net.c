@@ -436,8 +436,10 @@ static bool odph_net_path_ok(const struct odph_path *path)
  * @len: bytes from the BTH on (headers, payload, pad; not the ICRC)
  *
  * Headroom is reserved for the link, IP and UDP headers and tailroom for
- * the ICRC.  skb->data points at the BTH, skb->len == @len, and the @len
- * bytes are zeroed.  Atomic: callable under spinlocks and in softirq.
+ * the ICRC.  skb->data points at the BTH and skb->len == @len.  The @len
+ * bytes are not initialised: the caller writes every one of them (the
+ * payload is copied in right after, so zeroing it first would double the
+ * cost of a full packet).  Atomic: callable under spinlocks and in softirq.
  * Return: the skb, or NULL (no memory, bad family, @len too large).
  */
 struct sk_buff *odph_net_alloc_skb(struct odph_dev *dev,
@@ -454,7 +456,7 @@ struct sk_buff *odph_net_alloc_skb(struct odph_dev *dev,
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, head);
-	skb_put_zero(skb, len);
+	skb_put(skb, len);
 	skb->protocol = path->family == AF_INET ? htons(ETH_P_IP) :
 						  htons(ETH_P_IPV6);
 	return skb;

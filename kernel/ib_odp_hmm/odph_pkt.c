@@ -12,7 +12,8 @@
  * @pkt: filled with pointers into the new skb
  *
  * The payload is padded to 4 bytes (pad bytes zeroed, count in the BTH).
- * Extended headers are zeroed; the caller fills the ones its opcode has.
+ * Extended headers are zeroed; the caller fills the ones its opcode has,
+ * and every one of the @paylen payload bytes (or frees the packet).
  */
 struct sk_buff *odph_pkt_new(struct odph_qp *qp, const struct odph_path *path,
 			     u8 opcode, u32 paylen, u32 psn, u32 dqpn,

@@ -411,6 +411,7 @@ static int wt_cmd_send(struct wt_file *f, struct net *net, const char *cmd)
 	}
 	if (!skb)
 		return -ENOMEM;
+	memset(skb->data, 0, len);	/* the pad bytes stay zero */
 	wt_send_fill(skb->data, len, &s);
 	copy = kmemdup(skb->data, len, GFP_KERNEL);
 	if (!copy) {
