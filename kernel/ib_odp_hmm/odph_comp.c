@@ -111,11 +111,11 @@ static void odph_comp_done(struct odph_qp *qp, struct odph_swqe *s, int status)
 }
 
 /*
- * odph_comp_rewind - make the requester send again from @psn: the WQE that
+ * odph_comp_reposition - make the requester go on from @psn: the WQE that
  * holds @psn restarts there, every later one from its start.
  */
 /* Caller must hold qp->sq_lock. */
-static void odph_comp_rewind(struct odph_qp *qp, u32 psn)
+static void odph_comp_reposition(struct odph_qp *qp, u32 psn)
 {
 	bool found = false;
 	u32 i;
@@ -154,6 +154,14 @@ static void odph_comp_rewind(struct odph_qp *qp, u32 psn)
 	}
 	if (!found)	/* all before @psn acked, nothing after it sent */
 		qp->req_psn = psn;
+}
+
+/* Send again from @psn (a NAK, a READ gap, a timeout): one retransmit. */
+/* Caller must hold qp->sq_lock. */
+static void odph_comp_rewind(struct odph_qp *qp, u32 psn)
+{
+	lockdep_assert_held(&qp->sq_lock);
+	odph_comp_reposition(qp, psn);
 	odph_counter_inc(qp->dev, ODPH_CNT_RETRANSMITS);
 }
 
@@ -218,7 +226,7 @@ static bool odph_comp_ack(struct odph_qp *qp, u32 psn)
 		progress = true;
 	}
 	if (progress && odph_psn_cmp(qp->req_psn, psn) <= 0)
-		odph_comp_rewind(qp, (psn + 1) & ODPH_PSN_MASK);
+		odph_comp_reposition(qp, (psn + 1) & ODPH_PSN_MASK);
 	return progress;
 }
 
@@ -481,6 +489,7 @@ void odph_comp_retry_timer(struct timer_list *t)
 		qp->read_gap = false;
 		/* Resume from the oldest unacknowledged PSN, not the WQE's start. */
 		odph_comp_rewind(qp, odph_swqe_unacked_psn(qp, s));
+		odph_counter_inc(qp->dev, ODPH_CNT_TIMEOUTS);
 	}
 	spin_unlock_bh(&qp->sq_lock);
 

@@ -108,6 +108,7 @@ enum odph_counter {
 	ODPH_CNT_RNR_NAK_RCVD,
 	ODPH_CNT_SEQ_NAK_SENT,
 	ODPH_CNT_ACCESS_NAK_SENT,
+	ODPH_CNT_TIMEOUTS,		/* retransmit timer expiries that resent */
 	ODPH_CNT_MAX
 };
 
