@@ -329,11 +329,14 @@ struct sk_buff *odph_pkt_new(struct odph_qp *qp, const struct odph_path *path,
 void odph_pkt_parse(struct sk_buff *skb, struct odph_pkt *pkt);
 
 /* odph_queue.c */
+int odph_queue_uctx(struct ib_udata *udata, size_t resp_len,
+		    struct ib_ucontext **uctx);
 int odph_queue_init(struct odph_queue *q, u32 *nelem, size_t elem_size,
 		    struct ib_ucontext *uctx, struct mminfo *mi);
 void odph_queue_fini(struct odph_queue *q);
 void *odph_queue_slot(struct odph_queue *q, u32 index);
 u32 odph_queue_user_prod(struct odph_queue *q);
+void odph_recv_wqe_fill(struct rxe_recv_wqe *w, const struct ib_recv_wr *wr);
 u32 odph_queue_user_cons(struct odph_queue *q);
 void odph_queue_set_kidx(struct odph_queue *q, u32 kidx, bool producer);
 void odph_queue_reset(struct odph_queue *q);

@@ -4,7 +4,6 @@
  * librxe polls without a system call; kernel CQs are rings of struct ib_wc.
  * The engines produce completions with odph_cq_post().
  */
-#include <rdma/uverbs_ioctl.h>
 
 #include "odph.h"
 
@@ -13,7 +12,7 @@ int odph_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 {
 	struct odph_cq *cq = to_odph_cq(ibcq);
 	struct rxe_create_cq_resp resp = {};
-	struct ib_ucontext *uctx = NULL;
+	struct ib_ucontext *uctx;
 	u32 nelem = attr->cqe;
 	size_t elem;
 	int ret;
@@ -22,12 +21,9 @@ int odph_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		return -EOPNOTSUPP;
 	if (!attr->cqe || attr->cqe >= ODPH_MAX_CQE)
 		return -EINVAL;
-	if (udata) {
-		if (udata->outlen < sizeof(resp))
-			return -EINVAL;
-		uctx = &rdma_udata_to_drv_context(udata, struct odph_ucontext,
-						  ib)->ib;
-	}
+	ret = odph_queue_uctx(udata, sizeof(resp), &uctx);
+	if (ret)
+		return ret;
 	cq->user = udata;
 	elem = cq->user ? sizeof(struct ib_uverbs_wc) : sizeof(struct ib_wc);
 	spin_lock_init(&cq->lock);
@@ -89,7 +85,7 @@ int odph_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 {
 	struct odph_cq *cq = to_odph_cq(ibcq);
 	struct rxe_resize_cq_resp resp = {};
-	struct ib_ucontext *uctx = NULL;
+	struct ib_ucontext *uctx;
 	struct odph_queue nq = {};
 	unsigned long flags;
 	u32 nelem = cqe;
@@ -97,12 +93,9 @@ int odph_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 
 	if (cqe <= 0 || cqe >= ODPH_MAX_CQE)
 		return -EINVAL;
-	if (udata) {
-		if (udata->outlen < sizeof(resp))
-			return -EINVAL;
-		uctx = &rdma_udata_to_drv_context(udata, struct odph_ucontext,
-						  ib)->ib;
-	}
+	ret = odph_queue_uctx(udata, sizeof(resp), &uctx);
+	if (ret)
+		return ret;
 	ret = odph_queue_init(&nq, &nelem, 1UL << cq->q.log2_elem_size, uctx,
 			      &resp.mi);
 	if (ret)

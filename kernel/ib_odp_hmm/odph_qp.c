@@ -8,7 +8,6 @@
  */
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
-#include <rdma/uverbs_ioctl.h>
 
 #include "odph.h"
 
@@ -176,18 +175,15 @@ int odph_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	struct odph_dev *dev = to_odph_dev(ibqp->device);
 	struct odph_qp *qp = to_odph_qp(ibqp);
 	struct rxe_create_qp_resp resp = {};
-	struct ib_ucontext *uctx = NULL;
+	struct ib_ucontext *uctx;
 	int ret;
 
 	ret = odph_check_cap(init);
 	if (ret)
 		return ret;
-	if (udata) {
-		if (udata->outlen < sizeof(resp))
-			return -EINVAL;
-		uctx = &rdma_udata_to_drv_context(udata, struct odph_ucontext,
-						  ib)->ib;
-	}
+	ret = odph_queue_uctx(udata, sizeof(resp), &uctx);
+	if (ret)
+		return ret;
 	qp->dev = dev;
 	qp->user = udata;
 	odph_qp_init_state(qp, init);
@@ -565,8 +561,7 @@ int odph_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		   const struct ib_recv_wr **bad)
 {
 	struct odph_qp *qp = to_odph_qp(ibqp);
-	struct rxe_recv_wqe *w;
-	int ret = 0, i;
+	int ret = 0;
 	u32 next;
 
 	if (qp->user || qp->srq)
@@ -578,14 +573,9 @@ int odph_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 			ret = next == qp->rq.kidx ? -ENOMEM : -EINVAL;
 			break;
 		}
-		w = odph_queue_slot(&qp->rq, qp->rq.buf->producer_index);
-		w->wr_id = wr->wr_id;
-		w->dma.num_sge = wr->num_sge;
-		for (i = 0; i < wr->num_sge; i++) {
-			w->dma.sge[i].addr = wr->sg_list[i].addr;
-			w->dma.sge[i].length = wr->sg_list[i].length;
-			w->dma.sge[i].lkey = wr->sg_list[i].lkey;
-		}
+		odph_recv_wqe_fill(odph_queue_slot(&qp->rq,
+						   qp->rq.buf->producer_index),
+				   wr);
 		smp_store_release(&qp->rq.buf->producer_index, next);
 	}
 	spin_unlock_bh(&qp->rq_lock);

@@ -10,8 +10,29 @@
 #include <linux/log2.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <rdma/uverbs_ioctl.h>
 
 #include "odph.h"
+
+/**
+ * odph_queue_uctx - the user context a new queue will be mapped into
+ * @udata: the verb's user data, NULL for a kernel consumer
+ * @resp_len: size of the verb's response, which carries the mmap info
+ * @uctx: set to the caller's user context, or NULL for a kernel queue
+ *
+ * Return: 0, or -EINVAL when the response does not fit in @udata.
+ */
+int odph_queue_uctx(struct ib_udata *udata, size_t resp_len,
+		    struct ib_ucontext **uctx)
+{
+	*uctx = NULL;
+	if (!udata)
+		return 0;
+	if (udata->outlen < resp_len)
+		return -EINVAL;
+	*uctx = &rdma_udata_to_drv_context(udata, struct odph_ucontext, ib)->ib;
+	return 0;
+}
 
 /**
  * odph_queue_init - allocate a ring of at least *@nelem usable slots
@@ -115,4 +136,18 @@ void odph_queue_set_kidx(struct odph_queue *q, u32 kidx, bool producer)
 		smp_store_release(&q->buf->producer_index, q->kidx);
 	else
 		smp_store_release(&q->buf->consumer_index, q->kidx);
+}
+
+/* Write a kernel consumer's receive WR into ring slot @w (rxe layout). */
+void odph_recv_wqe_fill(struct rxe_recv_wqe *w, const struct ib_recv_wr *wr)
+{
+	int i;
+
+	w->wr_id = wr->wr_id;
+	w->dma.num_sge = wr->num_sge;
+	for (i = 0; i < wr->num_sge; i++) {
+		w->dma.sge[i].addr = wr->sg_list[i].addr;
+		w->dma.sge[i].length = wr->sg_list[i].length;
+		w->dma.sge[i].lkey = wr->sg_list[i].lkey;
+	}
 }

@@ -4,7 +4,6 @@
  * that any QP created with it takes from.  The limit event fires once
  * when the ring drops below the armed limit.
  */
-#include <rdma/uverbs_ioctl.h>
 
 #include "odph.h"
 
@@ -14,7 +13,7 @@ int odph_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 	struct odph_srq *srq = to_odph_srq(ibsrq);
 	struct rxe_create_srq_resp resp = {};
 	struct ib_srq_attr *a = &init->attr;
-	struct ib_ucontext *uctx = NULL;
+	struct ib_ucontext *uctx;
 	u32 n = a->max_wr;
 	int ret;
 
@@ -23,12 +22,9 @@ int odph_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 	if (!a->max_wr || a->max_wr > ODPH_MAX_SRQ_WR ||
 	    a->max_sge > ODPH_MAX_SGE || a->srq_limit > a->max_wr)
 		return -EINVAL;
-	if (udata) {
-		if (udata->outlen < sizeof(resp))
-			return -EINVAL;
-		uctx = &rdma_udata_to_drv_context(udata, struct odph_ucontext,
-						  ib)->ib;
-	}
+	ret = odph_queue_uctx(udata, sizeof(resp), &uctx);
+	if (ret)
+		return ret;
 	spin_lock_init(&srq->lock);
 	srq->user = udata;
 	a->max_sge = max_t(u32, a->max_sge, 1);
@@ -91,8 +87,7 @@ int odph_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 		       const struct ib_recv_wr **bad)
 {
 	struct odph_srq *srq = to_odph_srq(ibsrq);
-	struct rxe_recv_wqe *w;
-	int ret = 0, i;
+	int ret = 0;
 	u32 prod, next;
 
 	if (srq->user)
@@ -105,14 +100,7 @@ int odph_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 			ret = next == srq->q.kidx ? -ENOMEM : -EINVAL;
 			break;
 		}
-		w = odph_queue_slot(&srq->q, prod);
-		w->wr_id = wr->wr_id;
-		w->dma.num_sge = wr->num_sge;
-		for (i = 0; i < wr->num_sge; i++) {
-			w->dma.sge[i].addr = wr->sg_list[i].addr;
-			w->dma.sge[i].length = wr->sg_list[i].length;
-			w->dma.sge[i].lkey = wr->sg_list[i].lkey;
-		}
+		odph_recv_wqe_fill(odph_queue_slot(&srq->q, prod), wr);
 		smp_store_release(&srq->q.buf->producer_index, next);
 	}
 	spin_unlock_bh(&srq->lock);
