@@ -284,6 +284,7 @@ struct odph_qp {
 		u32 write_len;
 		struct odph_rd_res *res;	/* READ / ATOMIC replay ring */
 		u32 res_head;
+		bool read_more;		/* a READ's responses left to the work */
 	} resp;
 };
 
@@ -300,7 +301,8 @@ static inline bool odph_qp_is_ud(const struct odph_qp *qp)
 /* A responder resource: enough to replay a READ or ATOMIC response. */
 struct odph_rd_res {
 	u8 opcode;
-	u32 first_psn, last_psn;
+	bool more;		/* READ responses from next_psn on still due */
+	u32 first_psn, last_psn, next_psn;
 	u64 va;
 	u32 rkey;
 	u32 length;

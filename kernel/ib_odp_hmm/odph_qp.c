@@ -346,6 +346,7 @@ static void odph_qp_reset(struct odph_qp *qp)
 	qp->resp.fatal = false;
 	qp->resp.msn = 0;
 	qp->resp.res_head = 0;
+	qp->resp.read_more = false;
 	memset(qp->resp.res, 0, ODPH_MAX_RD_ATOMIC * sizeof(*qp->resp.res));
 	qp->resp_fault.pending = false;
 	qp->resp_fault.error = 0;

@@ -28,6 +28,7 @@ struct odph_resp_ctx {
 	struct odph_pkt *pkt;
 	struct sk_buff *skb;
 	struct sk_buff_head out;	/* replies to send after unlock */
+	bool in_work;			/* odph_resp_fault_work() */
 };
 
 /* ---- ODP misses ---- */
@@ -67,13 +68,84 @@ static bool odph_fault_fatal(int err)
 	return err == -EFAULT || err == -EPERM || err == -EACCES;
 }
 
-/* Fault what the responder missed; the peer retries after its RNR wait. */
+static int odph_resp_read_packets(struct odph_resp_ctx *c,
+				  struct odph_rd_res *res, u32 psn);
+
+/* The oldest READ with responses still due, or NULL.  Caller holds rq_lock. */
+static struct odph_rd_res *odph_resp_read_due(struct odph_qp *qp)
+{
+	u32 n = max_t(u32, qp->attr.max_dest_rd_atomic, 1), k;
+
+	lockdep_assert_held(&qp->rq_lock);
+	for (k = min(n, qp->resp.res_head); k; k--) {
+		struct odph_rd_res *res = &qp->resp.res[(qp->resp.res_head - k) % n];
+
+		if (res->opcode && res->more)
+			return res;
+	}
+	return NULL;
+}
+
+/*
+ * Send the READ responses left after a first burst, oldest READ first, one
+ * burst per round with rq_lock dropped for the sends.  An ODP miss is
+ * faulted here (this may sleep) and the burst tried again; if that fails,
+ * the READ is dropped and the peer's retransmit timer asks again.
+ */
+static void odph_resp_read_more(struct odph_qp *qp)
+{
+	struct odph_resp_ctx c = { .qp = qp, .in_work = true };
+	struct odph_rd_res *res;
+	struct odph_fault f;
+	struct sk_buff *skb;
+	u32 first;
+	int ret;
+
+	__skb_queue_head_init(&c.out);
+	for (;;) {
+		f.pending = false;
+		spin_lock_bh(&qp->rq_lock);
+		res = odph_resp_read_due(qp);
+		if (!res || qp->state == IB_QPS_ERR ||
+		    qp->state == IB_QPS_RESET) {
+			qp->resp.read_more = false;
+			spin_unlock_bh(&qp->rq_lock);
+			return;
+		}
+		first = res->first_psn;
+		ret = odph_resp_read_packets(&c, res, res->next_psn);
+		if (ret == -EAGAIN) {
+			f = qp->resp_fault;
+			qp->resp_fault.pending = false;
+		}
+		if (ret && (ret != -EAGAIN || !f.pending))
+			res->more = false;
+		spin_unlock_bh(&qp->rq_lock);
+
+		while ((skb = __skb_dequeue(&c.out)))
+			odph_net_xmit(qp->dev, &qp->path, skb);
+		if (f.pending &&
+		    odph_fault_key(qp, f.key, f.va, f.len, f.write)) {
+			spin_lock_bh(&qp->rq_lock);
+			if (res->first_psn == first)	/* not reused meanwhile */
+				res->more = false;
+			spin_unlock_bh(&qp->rq_lock);
+		}
+		cond_resched();
+	}
+}
+
+/*
+ * The responder's work: fault what it missed (the peer retries after its
+ * RNR wait), then send the READ responses still due.
+ */
 void odph_resp_fault_work(struct work_struct *work)
 {
 	struct odph_qp *qp = container_of(work, struct odph_qp, fault_work);
 	struct odph_fault f;
 	int ret = 0;
 
+	odph_resp_read_more(qp);
 	spin_lock_bh(&qp->rq_lock);
 	f = qp->resp_fault;
 	spin_unlock_bh(&qp->rq_lock);
@@ -138,12 +210,38 @@ static void odph_resp_rnr(struct odph_resp_ctx *c)
  * READ responses for [first_psn + from, ...) of resource @res: every
  * packet mtu bytes but the last, AETH on the first and the last.
  */
+/*
+ * READ response packets sent in one go.  A veth queues what a CPU sends on
+ * that CPU's backlog (netdev_max_backlog, 1000), which the receive side
+ * drains only after the softirq that is sending: a 1 MiB READ answered at
+ * once lost its tail there and waited for the peer's retransmit timer.
+ * The rest is sent by the QP's work, in process context, where every
+ * packet is delivered as it is sent.
+ */
+#define ODPH_READ_BURST		64
+
+/* Leave @res's responses from @psn on to the work. */
+/* Caller must hold qp->rq_lock. */
+static void odph_resp_read_later(struct odph_resp_ctx *c,
+				 struct odph_rd_res *res, u32 psn)
+{
+	struct odph_qp *qp = c->qp;
+
+	lockdep_assert_held(&qp->rq_lock);
+	res->next_psn = psn;
+	res->more = true;
+	qp->resp.read_more = true;
+	if (!c->in_work)
+		odph_qp_queue(qp, &qp->fault_work);
+}
+
 /* Caller must hold qp->rq_lock. */
 static int odph_resp_read_packets(struct odph_resp_ctx *c,
 				  struct odph_rd_res *res, u32 psn)
 {
 	struct odph_qp *qp = c->qp;
 	u32 off = ((psn - res->first_psn) & ODPH_PSN_MASK) * qp->mtu;
+	u32 budget = ODPH_READ_BURST;
 	struct odph_mr *mr = NULL;
 	struct sk_buff_head pkts;
 	int ret = 0;
@@ -187,14 +285,19 @@ static int odph_resp_read_packets(struct odph_resp_ctx *c,
 			break;
 		off += n;
 		psn = (psn + 1) & ODPH_PSN_MASK;
-	} while (off < res->length);
+	} while (off < res->length && --budget);
 	if (mr)
 		odph_mr_put(mr);
-	if (ret)
+	if (ret) {
 		__skb_queue_purge(&pkts);	/* all or nothing */
-	else
-		skb_queue_splice_tail(&pkts, &c->out);
-	return ret;
+		return ret;
+	}
+	skb_queue_splice_tail(&pkts, &c->out);
+	res->next_psn = psn;
+	res->more = off < res->length;
+	if (res->more)
+		odph_resp_read_later(c, res, psn);
+	return 0;
 }
 
 /* Caller must hold qp->rq_lock. */
@@ -458,6 +561,11 @@ static u8 odph_resp_read(struct odph_resp_ctx *c)
 	res->first_psn = pkt->psn;
 	res->last_psn = (pkt->psn + (len ? DIV_ROUND_UP(len, qp->mtu) : 1) - 1) &
 			ODPH_PSN_MASK;
+	if (qp->resp.read_more) {
+		/* Responses go out in PSN order: after the earlier READ's. */
+		odph_resp_read_later(c, res, pkt->psn);
+		return 0;
+	}
 	switch (odph_resp_read_packets(c, res, pkt->psn)) {
 	case 0:
 		return 0;
@@ -589,6 +697,8 @@ static void odph_resp_duplicate(struct odph_resp_ctx *c)
 			continue;
 		if (pkt->mask & ODPH_ATOMIC)
 			odph_resp_atomic_ack(c, res);
+		else if (qp->resp.read_more)
+			odph_resp_read_later(c, res, pkt->psn);
 		else
 			odph_resp_read_packets(c, res, pkt->psn);
 		return;
