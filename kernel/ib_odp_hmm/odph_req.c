@@ -434,8 +434,14 @@ static bool odph_req_window_full(struct odph_qp *qp, struct odph_swqe *s)
 		if (o->state != ODPH_SWQE_DONE)
 			break;
 	}
-	if (!o || o->state == ODPH_SWQE_DONE || (o == s && !s->sent))
-		return false;	/* nothing in flight: always go */
+	/*
+	 * Nothing in flight: always go.  That includes a READ sent again
+	 * after a rewind (sent == acked), whose rest may be longer than the
+	 * window; waiting for the window then would wait forever.
+	 */
+	if (!o || o->state == ODPH_SWQE_DONE ||
+	    (o == s && s->sent == s->acked))
+		return false;
 	need = s->opcode == IB_WR_RDMA_READ ?
 	       odph_npkts(qp, s->length - s->sent) : 1;
 	/* The window counts from the oldest unacknowledged PSN, also inside
