@@ -196,7 +196,13 @@ static int __init odph_init(void)
 {
 	int ret;
 
-	odph_wq = alloc_workqueue("odph", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	/*
+	 * Per-CPU, not unbound: work queued from a softirq runs on that CPU,
+	 * so what it sends joins the same veth backlog as what the softirq
+	 * sent, in order.  Unbound work sent from the other CPU's backlog,
+	 * and the peer saw READ responses and message packets reordered.
+	 */
+	odph_wq = alloc_workqueue("odph", WQ_MEM_RECLAIM, 0);
 	if (!odph_wq)
 		return -ENOMEM;
 	ret = odph_net_init();
