@@ -32,7 +32,7 @@ static int status(const char *what, int st, int want)
 	if (st == want)
 		return 0;
 	return fail("%s: completion status %d (%s), want %d", what, st,
-		    st >= 0 ? ibv_wc_status_str(st) : "timeout", want);
+		    vt_wc_str(st), want);
 }
 
 /* WRITE, READ and SEND, each into memory just dropped by MADV_DONTNEED. */
@@ -565,27 +565,15 @@ int case_sizes(void)
 
 #define QKEY	0x11111111
 
-static struct ibv_qp *ud_qp(struct side *s)
+static struct ibv_qp *ud_qp(struct vt_end *s)
 {
-	struct ibv_qp_init_attr init = {
-		.qp_type = IBV_QPT_UD, .send_cq = s->cq, .recv_cq = s->cq,
-		.cap = { .max_send_wr = 8, .max_recv_wr = 8,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-	};
-	struct ibv_qp_attr a = { .qp_state = IBV_QPS_INIT, .port_num = 1,
-				 .qkey = QKEY };
-	struct ibv_qp *qp = ibv_create_qp(s->pd, &init);
+	struct ibv_qp *qp = vt_qp_create(s, IBV_QPT_UD, 8, 8, 1);
+	const char *step = qp ? vt_ud_up(qp, QKEY) : "INIT";
 
-	if (!qp || ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-				 IBV_QP_PORT | IBV_QP_QKEY))
-		die("UD QP on %s: %s", s->name, strerror(errno));
-	a.qp_state = IBV_QPS_RTR;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE))
-		die("UD RTR: %s", strerror(errno));
-	a.qp_state = IBV_QPS_RTS;
-	a.sq_psn = 0;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN))
-		die("UD RTS: %s", strerror(errno));
+	if (step && !strcmp(step, "INIT"))
+		die("UD QP on %s: %s", side_name(s), strerror(errno));
+	if (step)
+		die("UD %s: %s", step, strerror(errno));
 	return qp;
 }
 
@@ -611,7 +599,6 @@ int case_ud(void)
 	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1,
 				  .opcode = IBV_WR_SEND,
 				  .send_flags = IBV_SEND_SIGNALED }, *bad;
-	struct ibv_qp *saved = B.qp;
 	struct ibv_wc wc;
 	int tries, st = -1;
 
@@ -621,10 +608,8 @@ int case_ud(void)
 	wr.wr.ud.remote_qpn = qb->qp_num;
 	wr.wr.ud.remote_qkey = QKEY;
 	fill(a, len, 61);
-	B.qp = qb;
-	if (post_recv(&B, b + 100, mb->lkey, 40 + len, 9))
+	if (vt_post_recv(qb, 9, b + 100, 40 + len, mb->lkey))
 		return fail("post_recv");
-	B.qp = saved;
 	for (tries = 1; tries <= 50; tries++) {
 		if (ibv_post_send(qa, &wr, &bad))
 			return fail("post_send: %s", strerror(errno));
