@@ -107,7 +107,7 @@ static int prefetch_write(struct env *e, void *p, uint32_t len, uint32_t lkey)
 	struct ibv_sge sge = { .addr = (uintptr_t)p, .length = len,
 			       .lkey = lkey };
 
-	return odp_ext_advise(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+	return odp_ext_advise(e->v.pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
 			      IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
 }
 
@@ -130,9 +130,9 @@ void case_trace(struct env *e)
 	char *src = map_aligned(PAGE, PAGE, PROT_READ | PROT_WRITE);
 	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 		  IBV_ACCESS_ON_DEMAND;
-	struct ibv_mr *mr = ibv_reg_mr(e->pd, buf, len, acc);
-	struct ibv_mr *mro = ibv_reg_mr(e->pd, ro, PAGE, acc);
-	struct ibv_mr *ms = ibv_reg_mr(e->pd, src, PAGE, acc);
+	struct ibv_mr *mr = ibv_reg_mr(e->v.pd, buf, len, acc);
+	struct ibv_mr *mro = ibv_reg_mr(e->v.pd, ro, PAGE, acc);
+	struct ibv_mr *ms = ibv_reg_mr(e->v.pd, src, PAGE, acc);
 	struct ev *ev = calloc(MAX_EV, sizeof(*ev)), v;
 	unsigned int id, id_ro;
 	int n, st;
