@@ -67,7 +67,7 @@ int vt_qp_init(struct ibv_qp *qp, int access)
 			     IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) ? -1 : 0;
 }
 
-const char *vt_qp_rtr_rts(struct ibv_qp *qp, const struct vt_path *p)
+int vt_qp_rtr(struct ibv_qp *qp, const struct vt_path *p)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_RTR, .path_mtu = p->mtu,
@@ -79,20 +79,30 @@ const char *vt_qp_rtr_rts(struct ibv_qp *qp, const struct vt_path *p)
 				      .sgid_index = p->sgid_index } },
 	};
 
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV |
+			     IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+			     IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
+			     IBV_QP_MIN_RNR_TIMER) ? -1 : 0;
+}
+
+int vt_qp_rts(struct ibv_qp *qp, const struct vt_path *p)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_RTS, .sq_psn = p->sq_psn, .timeout = 14,
+		.retry_cnt = 7, .rnr_retry = 7, .max_rd_atomic = p->rd_atomic,
+	};
+
+	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
+			     IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+			     IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC) ?
+	       -1 : 0;
+}
+
+const char *vt_qp_rtr_rts(struct ibv_qp *qp, const struct vt_path *p)
+{
+	if (vt_qp_rtr(qp, p))
 		return "RTR";
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.sq_psn = p->sq_psn;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = p->rd_atomic;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
-			  IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			  IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC))
+	if (vt_qp_rts(qp, p))
 		return "RTS";
 	return NULL;
 }

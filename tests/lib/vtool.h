@@ -79,10 +79,16 @@ const char *vt_end_open(struct vt_end *e, const char *dev, int cqe, int gidx);
 struct ibv_qp *vt_qp_create(struct vt_end *e, enum ibv_qp_type type,
 			    uint32_t send_wr, uint32_t recv_wr, uint32_t sge);
 
-/* RESET -> INIT on port 1, P_Key index 0, granting @access (RC and UC). */
+/* RESET -> INIT on port 1, P_Key 0, granting @access (RC, UC): 0 or -1. */
 int vt_qp_init(struct ibv_qp *qp, int access);
 
-/* INIT -> RTR -> RTS along @p; NULL, or "RTR"/"RTS" for the one that failed. */
+/* INIT -> RTR (RC: path, receive PSN, RD atomic depth, RNR timer): 0 or -1. */
+int vt_qp_rtr(struct ibv_qp *qp, const struct vt_path *p);
+
+/* RTR -> RTS (RC: send PSN, timeouts and retries): 0 or -1. */
+int vt_qp_rts(struct ibv_qp *qp, const struct vt_path *p);
+
+/* Both; NULL, or "RTR"/"RTS" for the one that failed. */
 const char *vt_qp_rtr_rts(struct ibv_qp *qp, const struct vt_path *p);
 
 /* vt_qp_init() then vt_qp_rtr_rts(): NULL, or "INIT", "RTR" or "RTS". */
