@@ -538,26 +538,23 @@ int case_sizes(void)
 				IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
 	struct ibv_mr *oa = reg_odp(&A, a, len), *ob = reg_odp(&B, b, len);
 	double t;
-	int st, k;
+	int st, k, r;
 
 	for (k = 0; k < 2; k++) {
 		struct ibv_mr *ma = k ? oa : pa, *mb = k ? ob : pb;
 
 		for (n = 64 << 10; n <= len; n *= 2) {
-			t = now();
-			st = rdma_op(IBV_WR_RDMA_WRITE, a, ma->lkey, n,
-				     (uintptr_t)b, mb->rkey);
-			note("%s WRITE %zu: status %d %.3f s", k ? "odp" : "pinned",
-			     n, st, now() - t);
-			if (st)
-				return 1;
-			t = now();
-			st = rdma_op(IBV_WR_RDMA_READ, a, ma->lkey, n,
-				     (uintptr_t)b, mb->rkey);
-			note("%s READ %zu: status %d %.3f s", k ? "odp" : "pinned",
-			     n, st, now() - t);
-			if (st)
-				return 1;
+			for (r = 0; r < 2; r++) {	/* WRITE, then READ */
+				t = now();
+				st = rdma_op(r ? IBV_WR_RDMA_READ :
+					     IBV_WR_RDMA_WRITE, a, ma->lkey, n,
+					     (uintptr_t)b, mb->rkey);
+				note("%s %s %zu: status %d %.3f s",
+				     k ? "odp" : "pinned", r ? "READ" : "WRITE",
+				     n, st, now() - t);
+				if (st)
+					return 1;
+			}
 		}
 	}
 	return 0;
