@@ -44,6 +44,15 @@ struct ev {
 
 #define MAX_EV 256
 
+/* The fields odp_fault and odp_prefetch share, from @s on: 1 if all 7. */
+static int parse_range(const char *s, struct ev *v)
+{
+	return sscanf(s, "mirror=%u iova=%" SCNx64 " length=%" SCNu64
+		      " flags=%x faulted=%" SCNu64 " snapshot=%" SCNu64
+		      " result=%d", &v->id, &v->iova, &v->len, &v->flags,
+		      &v->faulted, &v->snapshot, &v->result) == 7;
+}
+
 /* Parse the odp events of the trace buffer into @ev; returns how many. */
 static int read_events(struct ev *ev)
 {
@@ -65,18 +74,10 @@ static int read_events(struct ev *ev)
 			   &v->id, &v->first, &v->last, &v->pages) == 4)
 			v->kind = 'i';
 		else if ((p = strstr(line, "odp_fault: ")) &&
-			 sscanf(p + 11, "mirror=%u iova=%" SCNx64 " length=%"
-				SCNu64 " flags=%x faulted=%" SCNu64
-				" snapshot=%" SCNu64 " result=%d", &v->id,
-				&v->iova, &v->len, &v->flags, &v->faulted,
-				&v->snapshot, &v->result) == 7)
+			 parse_range(p + 11, v))
 			v->kind = 'f';
 		else if ((p = strstr(line, "odp_prefetch: ")) &&
-			 sscanf(p + 14, "mirror=%u iova=%" SCNx64 " length=%"
-				SCNu64 " flags=%x faulted=%" SCNu64
-				" snapshot=%" SCNu64 " result=%d", &v->id,
-				&v->iova, &v->len, &v->flags, &v->faulted,
-				&v->snapshot, &v->result) == 7)
+			 parse_range(p + 14, v))
 			v->kind = 'p';
 		if (v->kind) {
 			printf("event: %s", p);
