@@ -86,17 +86,14 @@ static void parse_end(struct end *e, char *arg)
 /* Device, PD, CQ, GID and active MTU of @e. */
 static void open_end(struct end *e)
 {
-	const char *step = vt_end_open(&e->v, e->name, 2 * DEPTH, e->gidx);
 	struct ibv_port_attr pa;
 
-	if (step && !e->v.ctx && errno == ENODEV) {
-		fprintf(stderr, "odp_bench: no device %s\n", e->name);
+	if (vt_end_open(&e->v, e->name, 2 * DEPTH, e->gidx)) {
+		fprintf(stderr, "odp_bench: %s\n", e->v.err);
 		exit(1);
 	}
-	if (step)
-		die(step);
 	if (ibv_query_port(e->v.ctx, 1, &pa))
-		die("ibv_query_port/gid");
+		die("ibv_query_port");
 	e->mtu = pa.active_mtu;
 }
 

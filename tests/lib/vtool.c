@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vtool.c - verbs plumbing of the test tools and the bench (vtool.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
@@ -26,21 +27,37 @@ struct ibv_context *vt_open_dev(const char *name)
 	return ctx;
 }
 
+/* e->err: "CALL(DEV): why" for the failed CALL, errno kept */
+static const char *vt_end_fail(struct vt_end *e, const char *call,
+			       const char *dev)
+{
+	int err = errno;
+
+	snprintf(e->err, sizeof(e->err), "%s(%s): %s", call, dev,
+		 strerror(err));
+	errno = err;
+	return e->err;
+}
+
 const char *vt_end_open(struct vt_end *e, const char *dev, int cqe, int gidx)
 {
 	memset(e, 0, sizeof(*e));
 	e->gidx = gidx;
 	e->ctx = vt_open_dev(dev);
+	if (!e->ctx && errno == ENODEV) {
+		snprintf(e->err, sizeof(e->err), "no device %s", dev);
+		return e->err;
+	}
 	if (!e->ctx)
-		return "ibv_open_device";
+		return vt_end_fail(e, "ibv_open_device", dev);
 	e->pd = ibv_alloc_pd(e->ctx);
 	if (!e->pd)
-		return "ibv_alloc_pd";
+		return vt_end_fail(e, "ibv_alloc_pd", dev);
 	e->cq = ibv_create_cq(e->ctx, cqe, NULL, NULL, 0);
 	if (!e->cq)
-		return "ibv_create_cq";
+		return vt_end_fail(e, "ibv_create_cq", dev);
 	if (gidx >= 0 && ibv_query_gid(e->ctx, 1, gidx, &e->gid))
-		return "ibv_query_gid";
+		return vt_end_fail(e, "ibv_query_gid", dev);
 	return NULL;
 }
 

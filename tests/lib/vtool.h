@@ -6,7 +6,7 @@
  * for one completion.
  *
  *	struct vt_end a, b;
- *	if (vt_end_open(&a, "odphA", 256, gidx_a)) ...	(likewise b)
+ *	err = vt_end_open(&a, "odphA", 256, gidx_a);	(likewise b)
  *	a.qp = vt_qp_create(&a, IBV_QPT_RC, 64, 64, 2);	(likewise b)
  *	struct vt_path p = { .dest_qpn = b.qp->qp_num, .dgid = b.gid,
  *			     .sgid_index = a.gidx, .mtu = IBV_MTU_1024,
@@ -15,10 +15,11 @@
  *	vt_post(a.qp, &(struct vt_op){ .opcode = IBV_WR_RDMA_WRITE, ... });
  *	st = vt_wait_wc(a.cq, &wc, 30);		(wc status or VT_TIMEOUT)
  *
- * Nothing here prints or exits: each tool keeps its own messages and exit
- * codes.  Calls that fail return NULL, a step name or -1 and leave errno
- * as libibverbs set it, so a caller's strerror(errno) still names the
- * cause.  Port 1 only.  Link with -libverbs.
+ * Nothing here prints or exits: each tool keeps its own way of reporting
+ * and its exit codes.  Calls that fail return NULL, a message, a step
+ * name or -1 and leave errno as libibverbs set it, so a caller's
+ * strerror(errno) still names the cause.  Port 1 only.  Link with
+ * -libverbs.
  */
 #ifndef VTOOL_H
 #define VTOOL_H
@@ -41,6 +42,7 @@ struct vt_end {
 	struct ibv_qp *qp;
 	int gidx;			/* source GID index; < 0: none */
 	union ibv_gid gid;		/* port 1's GID at gidx */
+	char err[192];			/* why vt_end_open() failed */
 };
 
 /*
@@ -68,10 +70,9 @@ struct ibv_context *vt_open_dev(const char *name);
 
 /*
  * Open @dev, allocate a PD and a CQ of @cqe entries, and read port 1's GID
- * at @gidx (not if @gidx < 0).  Returns NULL, or the call that failed
- * ("ibv_open_device", "ibv_alloc_pd", "ibv_create_cq", "ibv_query_gid");
- * the members still NULL tell how far it got (e->ctx NULL: no device of
- * that name, errno ENODEV, or it would not open).  e->qp is left NULL.
+ * at @gidx (not if @gidx < 0).  Returns NULL, or e->err: "no device DEV",
+ * or the call that failed and why, as "ibv_alloc_pd(DEV): Cannot allocate
+ * memory".  e->qp is left NULL.
  */
 const char *vt_end_open(struct vt_end *e, const char *dev, int cqe, int gidx);
 

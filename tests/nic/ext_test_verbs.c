@@ -64,13 +64,8 @@ static void connect_to(struct env *e, struct ibv_qp *qp, struct ibv_qp *peer)
 void env_open(struct env *e, const char *dev, int gidx)
 {
 	memset(e, 0, sizeof(*e));
-	if (vt_end_open(&e->v, dev, 64, gidx)) {
-		if (!e->v.ctx)
-			die("no device %s", dev);
-		if (!e->v.cq)
-			die("pd/cq: %s", strerror(errno));
-		die("query_gid %d", gidx);
-	}
+	if (vt_end_open(&e->v, dev, 64, gidx))
+		die("%s", e->v.err);
 	if (gidx < 0)		/* no QPs wanted */
 		return;
 	e->v.qp = make_qp(e);

@@ -169,17 +169,6 @@ struct ibv_mr *reg_odp(struct vt_end *s, void *addr, size_t len)
 		   IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC);
 }
 
-static void open_side(struct vt_end *s, const char *dev, int gidx)
-{
-	if (!vt_end_open(s, dev, 256, gidx))
-		return;
-	if (!s->ctx)
-		die("no device %s", dev);
-	if (!s->cq)
-		die("%s: pd/cq: %s", dev, strerror(errno));
-	die("%s: query_gid %d", dev, gidx);
-}
-
 /* Take @s's QP to RTS towards @peer's: 0, or nonzero with errno set. */
 static int qp_up(struct vt_end *s, struct vt_end *peer)
 {
@@ -353,8 +342,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (strcmp(cases[i].name, argv[optind]))
 			continue;
-		open_side(&A, da, ga);
-		open_side(&B, db, gb);
+		if (vt_end_open(&A, da, 256, ga))
+			die("%s", A.err);
+		if (vt_end_open(&B, db, 256, gb))
+			die("%s", B.err);
 		rc_connect();
 		if (cases[i].fn())
 			return 1;

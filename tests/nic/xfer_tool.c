@@ -137,13 +137,8 @@ static void setup(struct ctx *c, const char *dev, int gidx)
 {
 	int access = IBV_ACCESS_LOCAL_WRITE | VT_REMOTE_RWA;
 
-	if (vt_end_open(&c->v, dev, 64, gidx)) {
-		if (!c->v.ctx)
-			die("no device %s", dev);
-		if (!c->v.cq)
-			die("pd/cq: %s", strerror(errno));
-		die("query_gid %d", gidx);
-	}
+	if (vt_end_open(&c->v, dev, 64, gidx))
+		die("%s", c->v.err);
 	c->buf = aligned_alloc(4096, BUF_SIZE);
 	if (!c->buf)
 		die("no memory");
