@@ -46,6 +46,7 @@ const char *vt_end_open(struct vt_end *e, const char *dev, int cqe, int gidx)
 	e->ctx = vt_open_dev(dev);
 	if (!e->ctx && errno == ENODEV) {
 		snprintf(e->err, sizeof(e->err), "no device %s", dev);
+		errno = ENODEV;
 		return e->err;
 	}
 	if (!e->ctx)
@@ -170,7 +171,11 @@ int vt_post(struct ibv_qp *qp, const struct vt_op *op)
 	if (op->opcode == IBV_WR_SEND_WITH_IMM ||
 	    op->opcode == IBV_WR_RDMA_WRITE_WITH_IMM)
 		wr.imm_data = htonl(op->imm);
-	if (is_atomic(op->opcode)) {
+	if (op->ah) {
+		wr.wr.ud.ah = op->ah;
+		wr.wr.ud.remote_qpn = op->remote_qpn;
+		wr.wr.ud.remote_qkey = op->remote_qkey;
+	} else if (is_atomic(op->opcode)) {
 		wr.wr.atomic.remote_addr = op->raddr;
 		wr.wr.atomic.rkey = op->rkey;
 		wr.wr.atomic.compare_add = op->compare_add;

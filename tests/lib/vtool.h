@@ -70,9 +70,9 @@ struct ibv_context *vt_open_dev(const char *name);
 
 /*
  * Open @dev, allocate a PD and a CQ of @cqe entries, and read port 1's GID
- * at @gidx (not if @gidx < 0).  Returns NULL, or e->err: "no device DEV",
- * or the call that failed and why, as "ibv_alloc_pd(DEV): Cannot allocate
- * memory".  e->qp is left NULL.
+ * at @gidx (not if @gidx < 0).  Returns NULL, or e->err: "no device DEV"
+ * (e->ctx NULL, errno ENODEV), or the call that failed and why, as
+ * "ibv_alloc_pd(DEV): Cannot allocate memory".  e->qp is left NULL.
  */
 const char *vt_end_open(struct vt_end *e, const char *dev, int cqe, int gidx);
 
@@ -103,6 +103,7 @@ const char *vt_ud_up(struct ibv_qp *qp, uint32_t qkey);
  * One signalled send work request with one SGE.  The remote address and
  * key go to wr.rdma, or to wr.atomic for the two atomics, which also take
  * compare_add and swap; the *_WITH_IMM opcodes send imm (host order).
+ * With an ah (UD), the datagram goes to remote_qpn under remote_qkey.
  */
 struct vt_op {
 	enum ibv_wr_opcode opcode;
@@ -113,6 +114,8 @@ struct vt_op {
 	uint32_t rkey;
 	uint64_t compare_add, swap;
 	uint32_t imm;
+	struct ibv_ah *ah;
+	uint32_t remote_qpn, remote_qkey;
 };
 
 /* Post @op on @qp: 0 or -errno. */

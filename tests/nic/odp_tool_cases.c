@@ -591,24 +591,19 @@ int case_ud(void)
 				  .grh = { .dgid = B.gid, .hop_limit = 64,
 					   .sgid_index = A.gidx } };
 	struct ibv_ah *ah = ibv_create_ah(A.pd, &aa);
-	struct ibv_sge sge = { .addr = (uintptr_t)a, .length = len,
-			       .lkey = ma->lkey };
-	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED }, *bad;
+	struct vt_op op = { .opcode = IBV_WR_SEND, .laddr = a, .len = len,
+			    .lkey = ma->lkey, .ah = ah,
+			    .remote_qpn = qb->qp_num, .remote_qkey = QKEY };
 	struct ibv_wc wc;
 	int tries, st = -1;
 
 	if (!ah)
 		return fail("create_ah: %s", strerror(errno));
-	wr.wr.ud.ah = ah;
-	wr.wr.ud.remote_qpn = qb->qp_num;
-	wr.wr.ud.remote_qkey = QKEY;
 	fill(a, len, 61);
 	if (vt_post_recv(qb, 9, b + 100, 40 + len, mb->lkey))
 		return fail("post_recv");
 	for (tries = 1; tries <= 50; tries++) {
-		if (ibv_post_send(qa, &wr, &bad))
+		if (vt_post(qa, &op))
 			return fail("post_send: %s", strerror(errno));
 		if (status("UD send", wait_wc(&A, &wc, 10), 0))
 			return 1;
