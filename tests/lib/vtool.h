@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vtool.h - the verbs plumbing of the standalone test tools and the bench
- * (tests/nic/xfer_tool.c, odp_tool*.c, ext_test*.c, bench/odp_bench.c):
- * open an endpoint, make and connect its QPs, post one work request, wait
- * for one completion.
+ * vtool.h - the verbs plumbing of the test tools, the verbs suite and the
+ * bench (tests/nic/xfer_tool.c, odp_tool*.c, ext_test*.c, wire_tool.c,
+ * tests/verbs/verbs_env.c, bench/odp_bench.c): open an endpoint, make and
+ * connect its QPs, post one work request, wait for one completion.
  *
  *	struct vt_end a, b;
  *	err = vt_end_open(&a, "odphA", 256, gidx_a);	(likewise b)
