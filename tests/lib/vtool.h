@@ -72,7 +72,8 @@ struct ibv_context *vt_open_dev(const char *name);
  * Open @dev, allocate a PD and a CQ of @cqe entries, and read port 1's GID
  * at @gidx (not if @gidx < 0).  Returns NULL, or e->err: "no device DEV"
  * (e->ctx NULL, errno ENODEV), or the call that failed and why, as
- * "ibv_alloc_pd(DEV): Cannot allocate memory".  e->qp is left NULL.
+ * "ibv_alloc_pd(DEV): Cannot allocate memory"; what it got so far stays
+ * open (the tools exit).  e->qp is left NULL.
  */
 const char *vt_end_open(struct vt_end *e, const char *dev, int cqe, int gidx);
 
