@@ -23,8 +23,7 @@ perf() {
 	if [ "${dev%%-*}" = odph ]; then
 		sdev=odphA cdev=odphB dst=10.11.0.1
 		sns=($IP netns exec odphA) cns=($IP netns exec odphB)
-		sg=$(gid_index odphA 10.11.0.1) && cg=$(gid_index odphB 10.11.0.2) ||
-			return 1
+		sg=$(odph_gid odphA) && cg=$(odph_gid odphB) || return 1
 	else
 		sdev=rxe0 cdev=rxe1 dst=10.13.0.1
 		sg=$(gid_index rxe0 10.13.0.1) && cg=$(gid_index rxe1 10.13.0.2) ||

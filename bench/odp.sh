@@ -63,8 +63,7 @@ if ! netns_setup; then
 	echo "odp bench: setup failed" >&2
 	fail=1
 else
-	GA=$(gid_index odphA 10.11.0.1) && GB=$(gid_index odphB 10.11.0.2) ||
-		fail=1
+	ab_gids || fail=1
 	echo "odp_window default: $(cat $WPARAM)"
 	for round in $(seq 1 "$ROUNDS"); do
 		[ $fail = 0 ] || break

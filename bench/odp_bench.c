@@ -39,18 +39,16 @@
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl.h>
 
+#include "vtool.h"
+
 #define DEPTH	32
 
 struct end {
 	const char *name;
 	int gidx;
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
+	struct vt_end v;	/* device, PD, CQ, QP, GID */
 	struct ibv_mr *mr;
 	unsigned char *buf;
-	union ibv_gid gid;
 	enum ibv_mtu mtu;
 };
 
@@ -85,31 +83,17 @@ static void parse_end(struct end *e, char *arg)
 	}
 }
 
+/* Device, PD, CQ, GID and active MTU of @e. */
 static void open_end(struct end *e)
 {
-	struct ibv_device **list = ibv_get_device_list(NULL);
 	struct ibv_port_attr pa;
-	int i;
 
-	if (!list)
-		die("ibv_get_device_list");
-	for (i = 0; list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), e->name))
-			break;
-	if (!list[i]) {
-		fprintf(stderr, "odp_bench: no device %s\n", e->name);
+	if (vt_end_open(&e->v, e->name, 2 * DEPTH, e->gidx)) {
+		fprintf(stderr, "odp_bench: %s\n", e->v.err);
 		exit(1);
 	}
-	e->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!e->ctx)
-		die("ibv_open_device");
-	e->pd = ibv_alloc_pd(e->ctx);
-	if (!e->pd)
-		die("ibv_alloc_pd");
-	if (ibv_query_port(e->ctx, 1, &pa) ||
-	    ibv_query_gid(e->ctx, 1, e->gidx, &e->gid))
-		die("ibv_query_port/gid");
+	if (ibv_query_port(e->v.ctx, 1, &pa))
+		die("ibv_query_port");
 	e->mtu = pa.active_mtu;
 }
 
@@ -132,60 +116,32 @@ static int access_flags(void)
 
 static void make_qp(struct end *e)
 {
-	struct ibv_qp_init_attr ia = {
-		.qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = DEPTH, .max_recv_wr = 1,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-	};
-
-	e->cq = ibv_create_cq(e->ctx, 2 * DEPTH, NULL, NULL, 0);
-	if (!e->cq)
-		die("ibv_create_cq");
-	ia.send_cq = ia.recv_cq = e->cq;
-	e->qp = ibv_create_qp(e->pd, &ia);
-	if (!e->qp)
+	e->v.qp = vt_qp_create(&e->v, IBV_QPT_RC, DEPTH, 1, 1);
+	if (!e->v.qp)
 		die("ibv_create_qp");
 }
 
-/* Take @e's QP to RTS, connected to @peer's QP. */
+/*
+ * Take @e's QP to RTS, connected to @peer's QP (rnr_retry 7, infinite:
+ * ODP faults answer RNR NAK).
+ */
 static void connect_qp(struct end *e, struct end *peer)
 {
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_INIT, .port_num = 1,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ,
+	struct vt_path p = {
+		.dest_qpn = peer->v.qp->qp_num, .rq_psn = 0, .sq_psn = 0,
+		.sgid_index = e->gidx, .dgid = peer->v.gid,
+		.mtu = e->mtu < peer->mtu ? e->mtu : peer->mtu,
+		.rd_atomic = 1,
+		.min_rnr_timer = 1,	/* 0.01 ms: the shortest RNR wait */
 	};
+	const char *step = vt_rc_connect(e->v.qp, IBV_ACCESS_REMOTE_WRITE |
+					 IBV_ACCESS_REMOTE_READ, &p);
+	char what[32];
 
-	if (ibv_modify_qp(e->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		die("modify INIT");
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = e->mtu < peer->mtu ? e->mtu : peer->mtu;
-	a.dest_qp_num = peer->qp->qp_num;
-	a.rq_psn = 0;
-	a.max_dest_rd_atomic = 1;
-	a.min_rnr_timer = 1;	/* 0.01 ms: the shortest RNR wait */
-	a.ah_attr.is_global = 1;
-	a.ah_attr.port_num = 1;
-	a.ah_attr.grh.hop_limit = 64;
-	a.ah_attr.grh.sgid_index = e->gidx;
-	a.ah_attr.grh.dgid = peer->gid;
-	if (ibv_modify_qp(e->qp, &a, IBV_QP_STATE | IBV_QP_AV |
-			  IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		die("modify RTR");
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.sq_psn = 0;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;	/* infinite: ODP faults answer RNR NAK */
-	a.max_rd_atomic = 1;
-	if (ibv_modify_qp(e->qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
-			  IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			  IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC))
-		die("modify RTS");
+	if (step) {
+		snprintf(what, sizeof(what), "modify %s", step);
+		die(what);
+	}
 }
 
 /*
@@ -209,7 +165,7 @@ static int advise(struct end *e, uint32_t advice)
 		},
 		.attr = {
 			{ .attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE,
-			  .data = e->pd->handle },	/* objects: len 0 */
+			  .data = e->v.pd->handle },	/* objects: len 0 */
 			{ .attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE,
 			  .len = sizeof(uint64_t), .data = advice },
 			{ .attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS,
@@ -220,7 +176,7 @@ static int advise(struct end *e, uint32_t advice)
 		},
 	};
 
-	return ioctl(e->ctx->cmd_fd, RDMA_VERBS_IOCTL, &c);
+	return ioctl(e->v.ctx->cmd_fd, RDMA_VERBS_IOCTL, &c);
 }
 
 /* One pass of -s bytes in -m messages, DEPTH in flight; seconds. */
@@ -232,26 +188,19 @@ static double pass(struct end *a, struct end *b)
 
 	while (done < n) {
 		while (posted < n && posted - done < DEPTH) {
-			struct ibv_sge sge = {
-				.addr = (uintptr_t)a->buf + posted * msg,
-				.length = msg, .lkey = a->mr->lkey,
+			struct vt_op op = {
+				.opcode = IBV_WR_RDMA_WRITE, .wr_id = posted,
+				.laddr = a->buf + posted * msg, .len = msg,
+				.lkey = a->mr->lkey,
+				.raddr = (uintptr_t)b->buf + posted * msg,
+				.rkey = b->mr->rkey,
 			};
-			struct ibv_send_wr wr = {
-				.wr_id = posted, .sg_list = &sge, .num_sge = 1,
-				.opcode = IBV_WR_RDMA_WRITE,
-				.send_flags = IBV_SEND_SIGNALED,
-				.wr.rdma = {
-					.remote_addr = (uintptr_t)b->buf +
-						       posted * msg,
-					.rkey = b->mr->rkey,
-				},
-			}, *bad;
 
-			if (ibv_post_send(a->qp, &wr, &bad))
+			if (vt_post(a->v.qp, &op))
 				die("ibv_post_send");
 			posted++;
 		}
-		int k = ibv_poll_cq(a->cq, DEPTH, wc);
+		int k = ibv_poll_cq(a->v.cq, DEPTH, wc);
 
 		if (k < 0)
 			die("ibv_poll_cq");
@@ -292,8 +241,8 @@ static int run_pass(struct end *a, struct end *b)
 	b->buf = fresh(total);
 	for (i = 0; i < total; i += sizeof(uint64_t))
 		*(uint64_t *)(a->buf + i) = i * 0x9e3779b97f4a7c15ULL + 1;
-	a->mr = ibv_reg_mr(a->pd, a->buf, total, access_flags());
-	b->mr = ibv_reg_mr(b->pd, b->buf, total, access_flags());
+	a->mr = ibv_reg_mr(a->v.pd, a->buf, total, access_flags());
+	b->mr = ibv_reg_mr(b->v.pd, b->buf, total, access_flags());
 	if (!a->mr || !b->mr)
 		die("ibv_reg_mr");
 	make_qp(a);
@@ -339,7 +288,7 @@ static double reg_time(struct end *e, void *addr, size_t len, int access)
 
 	for (i = 0; i < n; i++) {
 		double t0 = now();
-		struct ibv_mr *mr = ibv_reg_mr(e->pd, addr, len, access);
+		struct ibv_mr *mr = ibv_reg_mr(e->v.pd, addr, len, access);
 
 		t[i] = now() - t0;
 		if (!mr)

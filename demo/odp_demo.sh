@@ -25,20 +25,20 @@ $IP link del vR
 say "2. odph in namespaces odphA/odphB: every RC opcode over ODP MRs"
 netns_setup || { echo "namespace setup failed"; exit 1; }
 in_ns A ibv_devinfo -d odphA -v | grep -E 'hca_id|ODP' | head -6
-gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) || exit 1
+ab_gids || exit 1
 # The server shows its MR's ODP counters before it tears the MR down.
 XFER_AT_EXIT="rdma statistic show mr" \
-	in_ns A tests/build/xfer_tool -d odphA -g "$gA" -p 18999 -o &
+	in_ns A tests/build/xfer_tool -d odphA -g "$GA" -p 18999 -o &
 srv=$!
-in_ns B tests/build/xfer_tool -d odphB -g "$gB" -p 18999 -o 10.11.0.1
+in_ns B tests/build/xfer_tool -d odphB -g "$GB" -p 18999 -o 10.11.0.1
 wait "$srv"
 echo "-> exit status $? (each 'ok' step compared the bytes or the atomic word)"
 
 say "3. ib_write_bw --odp 64 KiB, odphA <-> odphB"
-in_ns A ib_write_bw -d odphA -x "$gA" -s 65536 -n 200 --odp -F >/dev/null 2>&1 &
+in_ns A ib_write_bw -d odphA -x "$GA" -s 65536 -n 200 --odp -F >/dev/null 2>&1 &
 srv=$!
 wait_listen odphA 18515
-in_ns B ib_write_bw -d odphB -x "$gB" -s 65536 -n 200 --odp -F 10.11.0.1 |
+in_ns B ib_write_bw -d odphB -x "$GB" -s 65536 -n 200 --odp -F 10.11.0.1 |
 	grep -A1 '#bytes'
 wait "$srv"
 in_ns B rdma statistic show link odphB/1 | tr ' ' '\n' |

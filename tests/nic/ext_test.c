@@ -22,7 +22,7 @@
 
 struct ibv_mr *reg_odp(struct env *e, void *p, size_t len, int access)
 {
-	struct ibv_mr *mr = ibv_reg_mr(e->pd, p, len,
+	struct ibv_mr *mr = ibv_reg_mr(e->v.pd, p, len,
 				       access | IBV_ACCESS_ON_DEMAND);
 
 	if (!mr)
@@ -37,7 +37,7 @@ static int advise1(struct env *e, int advice, uint32_t flags, void *addr,
 		.addr = (uintptr_t)addr, .length = len, .lkey = lkey,
 	};
 
-	return odp_ext_advise(e->pd, advice, flags, &sge, 1);
+	return odp_ext_advise(e->v.pd, advice, flags, &sge, 1);
 }
 
 static void expect_same(const void *a, const void *b, size_t len,
@@ -50,7 +50,7 @@ static void expect_same(const void *a, const void *b, size_t len,
 
 static void case_probe(struct env *e)
 {
-	CHECK(odp_ext_is_odph(e->ctx) == 1, "odph device not recognised");
+	CHECK(odp_ext_is_odph(e->v.ctx) == 1, "odph device not recognised");
 }
 
 /* Advice through an implicit MR: 8 fresh pages, then a hole. */
@@ -87,7 +87,7 @@ static void case_implicit(struct env *e)
 	size_t len = 6000;
 	char *heap = malloc(len), *heap2 = calloc(1, len);
 	char *map = map_aligned(4 * PAGE, PAGE, PROT_READ | PROT_WRITE);
-	struct ibv_mr *mr = odp_ext_reg_implicit(e->pd, RW);
+	struct ibv_mr *mr = odp_ext_reg_implicit(e->v.pd, RW);
 	struct odp_ext_stats s;
 	int st;
 
@@ -139,14 +139,14 @@ static void case_window(struct env *e)
 	fill(src, 64, 9);
 
 	errno = 0;
-	CHECK(!odp_ext_reg_window(e->pd, dst, w, RW, 3000) && errno == EINVAL,
+	CHECK(!odp_ext_reg_window(e->v.pd, dst, w, RW, 3000) && errno == EINVAL,
 	      "window 3000: errno %d, want EINVAL", errno);
 	errno = 0;
-	CHECK(!odp_ext_reg_window(e->pd, dst, w, RW, 2 * w) &&
+	CHECK(!odp_ext_reg_window(e->v.pd, dst, w, RW, 2 * w) &&
 	      errno == ENOTSUP, "window 2x module's: errno %d, want ENOTSUP",
 	      errno);
-	md = odp_ext_reg_window(e->pd, dst, w, RW, w);
-	ms = odp_ext_reg_window(e->pd, src, PAGE, RW, 0);
+	md = odp_ext_reg_window(e->v.pd, dst, w, RW, w);
+	ms = odp_ext_reg_window(e->v.pd, src, PAGE, RW, 0);
 	if (!md || !ms)
 		die("odp_ext_reg_window: %s", strerror(errno));
 
@@ -328,7 +328,7 @@ static void case_bad_args(struct env *e)
 {
 	size_t len = 4 * PAGE, i;
 	char *buf = map_aligned(len, PAGE, PROT_READ | PROT_WRITE);
-	struct ibv_pd *pd2 = ibv_alloc_pd(e->ctx);
+	struct ibv_pd *pd2 = ibv_alloc_pd(e->v.ctx);
 	struct ibv_mr *mr = reg_odp(e, buf, len, RW), *mr2;
 	struct ibv_sge sge;
 	int st, pass;
@@ -353,7 +353,7 @@ static void case_bad_args(struct env *e)
 			sge.lkey = b->lkey == 0 ? mr->lkey :
 				   b->lkey == 1 ? mr->lkey + 0x10000 :
 				   mr2->lkey;
-			st = odp_ext_advise(e->pd, b->advice, flags, &sge,
+			st = odp_ext_advise(e->v.pd, b->advice, flags, &sge,
 					    b->num_sge);
 			printf("%s%s: %s\n", b->what, pass ? " +FLUSH" : "",
 			       st ? strerror(st) : "ok");
@@ -372,7 +372,7 @@ static void case_pinned(struct env *e)
 {
 	size_t len = 4 * PAGE;
 	char *buf = map_aligned(len, PAGE, PROT_READ | PROT_WRITE);
-	struct ibv_mr *mr = ibv_reg_mr(e->pd, buf, len, RW), *odp;
+	struct ibv_mr *mr = ibv_reg_mr(e->v.pd, buf, len, RW), *odp;
 	struct odp_ext_stats s;
 	int st;
 

@@ -9,26 +9,24 @@
 #include <infiniband/verbs.h>
 
 #include "odp_ext.h"
+#include "vtool.h"
 
 #define PAGE		4096UL
 
 /*
- * One device, one PD, and two RC QPs connected to each other through the
- * device (loopback): a posts, b's side is the responder.
+ * One device, one PD, one CQ, and two RC QPs connected to each other
+ * through the device (loopback): v.qp posts, b's side is the responder.
  */
 struct env {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *a, *b;
-	int gidx;
+	struct vt_end v;
+	struct ibv_qp *b;
 };
 
 /* @gidx < 0: no QPs (device, PD and CQ only). */
 void env_open(struct env *e, const char *dev, int gidx);
 void env_close(struct env *e);
 
-/* RDMA WRITE or READ of @len bytes from a's side; 0 or the wc status. */
+/* RDMA WRITE or READ of @len bytes from v.qp; 0 or the wc status. */
 int rdma_op(struct env *e, enum ibv_wr_opcode op, void *laddr, uint32_t lkey,
 	    void *raddr, uint32_t rkey, uint32_t len);
 

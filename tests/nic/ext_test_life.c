@@ -22,7 +22,7 @@
 void case_not_odph(struct env *e)
 {
 	char *buf = map_aligned(PAGE, PAGE, PROT_READ | PROT_WRITE);
-	struct ibv_mr *mr = ibv_reg_mr(e->pd, buf, PAGE,
+	struct ibv_mr *mr = ibv_reg_mr(e->v.pd, buf, PAGE,
 				       IBV_ACCESS_LOCAL_WRITE);
 	struct ibv_sge sge = { .addr = (uintptr_t)buf, .length = PAGE };
 	int st;
@@ -30,13 +30,13 @@ void case_not_odph(struct env *e)
 	if (!mr)
 		die("reg_mr: %s", strerror(errno));
 	sge.lkey = mr->lkey;
-	CHECK(odp_ext_is_odph(e->ctx) == 0, "%s taken for odph",
-	      ibv_get_device_name(e->ctx->device));
-	st = odp_ext_advise(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH,
+	CHECK(odp_ext_is_odph(e->v.ctx) == 0, "%s taken for odph",
+	      ibv_get_device_name(e->v.ctx->device));
+	st = odp_ext_advise(e->v.pd, IBV_ADVISE_MR_ADVICE_PREFETCH,
 			    IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
 	CHECK(st == EOPNOTSUPP, "advice on non-odph: %s, want EOPNOTSUPP",
 	      strerror(st));
-	st = odp_ext_install(e->ctx);
+	st = odp_ext_install(e->v.ctx);
 	CHECK(st == ENODEV, "install on non-odph: %s, want ENODEV",
 	      strerror(st));
 	ibv_dereg_mr(mr);
@@ -56,13 +56,13 @@ void case_install(struct env *e)
 	int st;
 
 	sge.lkey = mr->lkey;
-	st = ibv_advise_mr(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+	st = ibv_advise_mr(e->v.pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
 			   IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
 	CHECK(st == EOPNOTSUPP, "ibv_advise_mr before install: %s, want EOPNOTSUPP",
 	      strerror(st));
-	st = odp_ext_install(e->ctx);
+	st = odp_ext_install(e->v.ctx);
 	CHECK(st == 0, "odp_ext_install: %s", strerror(st));
-	st = ibv_advise_mr(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+	st = ibv_advise_mr(e->v.pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
 			   IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
 	CHECK(st == 0, "ibv_advise_mr: %s", strerror(st));
 	s = stats_of(mr);
@@ -70,7 +70,7 @@ void case_install(struct env *e)
 	CHECK(s.prefetches == 1 && s.pages_faulted == 16 && s.faults == 0,
 	      "want 1 prefetch of 16 pages, no fault");
 	sge.lkey = mr->lkey + 1;
-	st = ibv_advise_mr(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH,
+	st = ibv_advise_mr(e->v.pd, IBV_ADVISE_MR_ADVICE_PREFETCH,
 			   IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
 	CHECK(st == EINVAL, "bad lkey: %s, want EINVAL", strerror(st));
 	ibv_dereg_mr(mr);
@@ -95,7 +95,7 @@ static int set_net_admin(bool on)
 void case_stats_noadmin(struct env *e)
 {
 	char *buf = map_aligned(PAGE, PAGE, PROT_READ | PROT_WRITE);
-	struct ibv_mr *mr = ibv_reg_mr(e->pd, buf, PAGE,
+	struct ibv_mr *mr = ibv_reg_mr(e->v.pd, buf, PAGE,
 				       IBV_ACCESS_LOCAL_WRITE |
 				       IBV_ACCESS_ON_DEMAND);
 	struct odp_ext_stats s;
@@ -159,15 +159,15 @@ void case_async_teardown(struct env *e)
 		if (pid < 0)
 			die("fork: %s", strerror(errno));
 		if (!pid)
-			teardown_child(e->ctx->device, i);
+			teardown_child(e->v.ctx->device, i);
 		if (waitpid(pid, &status, 0) != pid)
 			die("waitpid: %s", strerror(errno));
 		CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
 		      "round %d: child status 0x%x", i, status);
 	}
-	ms = ibv_reg_mr(e->pd, src, PAGE, IBV_ACCESS_LOCAL_WRITE |
+	ms = ibv_reg_mr(e->v.pd, src, PAGE, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_ON_DEMAND);
-	md = ibv_reg_mr(e->pd, dst, PAGE, IBV_ACCESS_LOCAL_WRITE |
+	md = ibv_reg_mr(e->v.pd, dst, PAGE, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_ON_DEMAND);
 	if (!ms || !md)
 		die("reg_mr: %s", strerror(errno));

@@ -44,6 +44,15 @@ struct ev {
 
 #define MAX_EV 256
 
+/* The fields odp_fault and odp_prefetch share, from @s on: 1 if all 7. */
+static int parse_range(const char *s, struct ev *v)
+{
+	return sscanf(s, "mirror=%u iova=%" SCNx64 " length=%" SCNu64
+		      " flags=%x faulted=%" SCNu64 " snapshot=%" SCNu64
+		      " result=%d", &v->id, &v->iova, &v->len, &v->flags,
+		      &v->faulted, &v->snapshot, &v->result) == 7;
+}
+
 /* Parse the odp events of the trace buffer into @ev; returns how many. */
 static int read_events(struct ev *ev)
 {
@@ -65,18 +74,10 @@ static int read_events(struct ev *ev)
 			   &v->id, &v->first, &v->last, &v->pages) == 4)
 			v->kind = 'i';
 		else if ((p = strstr(line, "odp_fault: ")) &&
-			 sscanf(p + 11, "mirror=%u iova=%" SCNx64 " length=%"
-				SCNu64 " flags=%x faulted=%" SCNu64
-				" snapshot=%" SCNu64 " result=%d", &v->id,
-				&v->iova, &v->len, &v->flags, &v->faulted,
-				&v->snapshot, &v->result) == 7)
+			 parse_range(p + 11, v))
 			v->kind = 'f';
 		else if ((p = strstr(line, "odp_prefetch: ")) &&
-			 sscanf(p + 14, "mirror=%u iova=%" SCNx64 " length=%"
-				SCNu64 " flags=%x faulted=%" SCNu64
-				" snapshot=%" SCNu64 " result=%d", &v->id,
-				&v->iova, &v->len, &v->flags, &v->faulted,
-				&v->snapshot, &v->result) == 7)
+			 parse_range(p + 14, v))
 			v->kind = 'p';
 		if (v->kind) {
 			printf("event: %s", p);
@@ -107,7 +108,7 @@ static int prefetch_write(struct env *e, void *p, uint32_t len, uint32_t lkey)
 	struct ibv_sge sge = { .addr = (uintptr_t)p, .length = len,
 			       .lkey = lkey };
 
-	return odp_ext_advise(e->pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
+	return odp_ext_advise(e->v.pd, IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE,
 			      IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1);
 }
 
@@ -130,9 +131,9 @@ void case_trace(struct env *e)
 	char *src = map_aligned(PAGE, PAGE, PROT_READ | PROT_WRITE);
 	int acc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 		  IBV_ACCESS_ON_DEMAND;
-	struct ibv_mr *mr = ibv_reg_mr(e->pd, buf, len, acc);
-	struct ibv_mr *mro = ibv_reg_mr(e->pd, ro, PAGE, acc);
-	struct ibv_mr *ms = ibv_reg_mr(e->pd, src, PAGE, acc);
+	struct ibv_mr *mr = ibv_reg_mr(e->v.pd, buf, len, acc);
+	struct ibv_mr *mro = ibv_reg_mr(e->v.pd, ro, PAGE, acc);
+	struct ibv_mr *ms = ibv_reg_mr(e->v.pd, src, PAGE, acc);
 	struct ev *ev = calloc(MAX_EV, sizeof(*ev)), v;
 	unsigned int id, id_ro;
 	int n, st;

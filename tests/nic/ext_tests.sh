@@ -16,7 +16,7 @@ TRACING=$(mktemp -d /tmp/ext_tracefs.XXXXXX)
 
 ext() {
 	local g
-	g=$(gid_index odphA 10.11.0.1) || return 1
+	g=$(odph_gid odphA) || return 1
 	EXT_TRACING=$TRACING timeout 120 $IP netns exec odphA \
 		tests/build/ext_test -d odphA -g "$g" "$1"
 }

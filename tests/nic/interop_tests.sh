@@ -77,8 +77,7 @@ cross_perf() {
 	fi
 	rc=$?
 	echo "$out"
-	wait "$srv" && [ "$rc" = 0 ] &&
-		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
+	wait "$srv" && [ "$rc" = 0 ] && perf_row "$out"
 }
 
 cross_perf_odp() {
@@ -94,7 +93,7 @@ cross_odp() {
 lossy() {
 	in_ns B tc qdisc add dev vB root netem loss 5% reorder 10% delay 1ms ||
 		return 1
-	pair "$@"
+	ab_pair "$@"
 	local rc=$?
 	in_ns B tc qdisc del dev vB root
 	in_ns B rdma statistic show link odphB/1
@@ -108,23 +107,6 @@ counter() {
 	local ns=${1#odph}
 	in_ns "$ns" rdma statistic show link "$1/1" |
 		sed -n "s/.* $2 \([0-9]*\).*/\1/p"
-}
-
-# pair (from tools_tests.sh's shape): server in A, client in B.
-pair() {
-	local prog=$1 gA gB srv rc
-	shift
-	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
-		return 1
-	PORT=$((PORT + 1))
-	timeout 120 $IP netns exec odphA "$prog" -d odphA -g "$gA" -p "$PORT" \
-		"$@" &
-	srv=$!
-	wait_listen odphA "$PORT" || return 1
-	timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" -p "$PORT" \
-		"$@" 10.11.0.1
-	rc=$?
-	wait "$srv" && [ "$rc" = 0 ]
 }
 
 if rxe_setup; then

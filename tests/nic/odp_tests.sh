@@ -22,10 +22,8 @@ DMESG_START=$(dmesg | wc -l)
 
 # odp CASE: run one odp_tool case on odphA -> odphB
 odp() {
-	local gA gB
-	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
-		return 1
-	timeout 200 "$TOOL" -a odphA -A "$gA" -b odphB -B "$gB" "$1"
+	ab_gids || return 1
+	timeout 200 "$TOOL" -a odphA -A "$GA" -b odphB -B "$GB" "$1"
 }
 
 # ibv_devinfo -v lists every ODP capability odph advertises
@@ -75,10 +73,9 @@ counters() {
 # being dropped: it must die promptly, then both devices can be deleted
 # and rdma_odph unloaded (it is loaded again for the suites after us).
 kill_teardown() {
-	local gA gB out=tests/build/odp_stream.$$ pid i
-	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
-		return 1
-	"$TOOL" -a odphA -A "$gA" -b odphB -B "$gB" stream >"$out" 2>&1 &
+	local out=tests/build/odp_stream.$$ pid i
+	ab_gids || return 1
+	"$TOOL" -a odphA -A "$GA" -b odphB -B "$GB" stream >"$out" 2>&1 &
 	pid=$!
 	for i in $(seq 1 1200); do
 		grep -q streaming "$out" && break

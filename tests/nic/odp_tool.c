@@ -27,7 +27,12 @@
 #include "odph_test_uapi.h"
 #include "odp_tool.h"
 
-struct side A = { .name = "A" }, B = { .name = "B" };
+struct vt_end A, B;
+
+const char *side_name(const struct vt_end *s)
+{
+	return s == &A ? "A" : "B";
+}
 
 void die(const char *fmt, ...)
 {
@@ -147,150 +152,75 @@ double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-struct ibv_mr *reg(struct side *s, void *addr, size_t len, int access)
+struct ibv_mr *reg(struct vt_end *s, void *addr, size_t len, int access)
 {
 	struct ibv_mr *mr = ibv_reg_mr(s->pd, addr, len, access);
 
 	if (!mr)
-		die("reg_mr %s %p+%zu access 0x%x: %s", s->name, addr, len,
+		die("reg_mr %s %p+%zu access 0x%x: %s", side_name(s), addr, len,
 		    access, strerror(errno));
 	return mr;
 }
 
-struct ibv_mr *reg_odp(struct side *s, void *addr, size_t len)
+struct ibv_mr *reg_odp(struct vt_end *s, void *addr, size_t len)
 {
 	return reg(s, addr, len, IBV_ACCESS_ON_DEMAND |
 		   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 		   IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC);
 }
 
-static void open_side(struct side *s, const char *dev)
+/* Take @s's QP to RTS towards @peer's: 0, or nonzero with errno set. */
+static int qp_up(struct vt_end *s, struct vt_end *peer)
 {
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	int i;
-
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), dev))
-			s->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!s->ctx)
-		die("no device %s", dev);
-	s->pd = ibv_alloc_pd(s->ctx);
-	s->cq = ibv_create_cq(s->ctx, 256, NULL, NULL, 0);
-	if (!s->pd || !s->cq)
-		die("%s: pd/cq: %s", dev, strerror(errno));
-	if (ibv_query_gid(s->ctx, 1, s->gidx, &s->gid))
-		die("%s: query_gid %d", dev, s->gidx);
-}
-
-static int qp_up(struct side *s, struct side *peer)
-{
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_INIT, .port_num = 1,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC,
+	struct vt_path p = {
+		.dest_qpn = peer->qp->qp_num, .rq_psn = 0x100, .sq_psn = 0x100,
+		.sgid_index = s->gidx, .dgid = peer->gid,
+		.mtu = IBV_MTU_1024, .rd_atomic = 4, .min_rnr_timer = 12,
 	};
 
-	if (ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
-	a.dest_qp_num = peer->qp->qp_num;
-	a.rq_psn = 0x100;
-	a.max_dest_rd_atomic = 4;
-	a.min_rnr_timer = 12;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.port_num = 1;
-	a.ah_attr.grh.hop_limit = 64;
-	a.ah_attr.grh.sgid_index = s->gidx;
-	a.ah_attr.grh.dgid = peer->gid;
-	if (ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_AV |
-			  IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.sq_psn = 0x100;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 4;
-	return ibv_modify_qp(s->qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
-			     IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			     IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC);
+	return vt_rc_connect(s->qp, VT_REMOTE_RWA, &p) != NULL;
 }
 
 /* A fresh RC QP on each side, connected to each other (any old ones go). */
 int rc_connect(void)
 {
-	struct ibv_qp_init_attr init = {
-		.qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = 64, .max_recv_wr = 64,
-			 .max_send_sge = 2, .max_recv_sge = 2 },
-	};
-	struct side *s[2] = { &A, &B };
+	struct vt_end *s[2] = { &A, &B };
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		if (s[i]->qp)
 			ibv_destroy_qp(s[i]->qp);
-		init.send_cq = init.recv_cq = s[i]->cq;
-		s[i]->qp = ibv_create_qp(s[i]->pd, &init);
+		s[i]->qp = vt_qp_create(s[i], IBV_QPT_RC, 64, 64, 2);
 		if (!s[i]->qp)
-			die("create_qp %s: %s", s[i]->name, strerror(errno));
+			die("create_qp %s: %s", side_name(s[i]), strerror(errno));
 	}
 	if (qp_up(&A, &B) || qp_up(&B, &A))
 		die("connect: %s", strerror(errno));
 	return 0;
 }
 
-int post_rdma(struct side *s, enum ibv_wr_opcode op, void *laddr,
+int post_rdma(struct vt_end *s, enum ibv_wr_opcode op, void *laddr,
 	      uint32_t lkey, uint32_t len, uint64_t raddr, uint32_t rkey,
 	      uint64_t wr_id)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)laddr, .length = len, .lkey = lkey,
+	struct vt_op o = {
+		.opcode = op, .wr_id = wr_id, .laddr = laddr, .len = len,
+		.lkey = lkey, .raddr = raddr, .rkey = rkey,
 	};
-	struct ibv_send_wr wr = {
-		.wr_id = wr_id, .sg_list = &sge, .num_sge = 1, .opcode = op,
-		.send_flags = IBV_SEND_SIGNALED,
-	}, *bad;
 
-	wr.wr.rdma.remote_addr = raddr;
-	wr.wr.rdma.rkey = rkey;
-	return ibv_post_send(s->qp, &wr, &bad) ? -errno : 0;
+	return vt_post(s->qp, &o);
 }
 
-int post_recv(struct side *s, void *addr, uint32_t lkey, uint32_t len,
+int post_recv(struct vt_end *s, void *addr, uint32_t lkey, uint32_t len,
 	      uint64_t wr_id)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)addr, .length = len, .lkey = lkey,
-	};
-	struct ibv_recv_wr wr = {
-		.wr_id = wr_id, .sg_list = &sge, .num_sge = 1,
-	}, *bad;
-
-	return ibv_post_recv(s->qp, &wr, &bad) ? -errno : 0;
+	return vt_post_recv(s->qp, wr_id, addr, len, lkey);
 }
 
 /* One completion of @s's CQ: its status, or -1 after @timeout seconds. */
-int wait_wc(struct side *s, struct ibv_wc *wc, double timeout)
+int wait_wc(struct vt_end *s, struct ibv_wc *wc, double timeout)
 {
-	double end = now() + timeout;
-	int n;
-
-	do {
-		n = ibv_poll_cq(s->cq, 1, wc);
-		if (n < 0)
-			return -1;
-		if (n)
-			return wc->status;
-	} while (now() < end);
-	return -1;
+	return vt_wait_wc(s->cq, wc, timeout);
 }
 
 int rdma_op(enum ibv_wr_opcode op, void *laddr, uint32_t lkey, uint32_t len,
@@ -394,15 +324,15 @@ static const struct {
 int main(int argc, char **argv)
 {
 	const char *da = NULL, *db = NULL;
+	int opt, ga = 0, gb = 0;
 	size_t i;
-	int opt;
 
 	while ((opt = getopt(argc, argv, "a:A:b:B:")) != -1) {
 		switch (opt) {
 		case 'a': da = optarg; break;
-		case 'A': A.gidx = atoi(optarg); break;
+		case 'A': ga = atoi(optarg); break;
 		case 'b': db = optarg; break;
-		case 'B': B.gidx = atoi(optarg); break;
+		case 'B': gb = atoi(optarg); break;
 		default: goto usage;
 		}
 	}
@@ -412,8 +342,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (strcmp(cases[i].name, argv[optind]))
 			continue;
-		open_side(&A, da);
-		open_side(&B, db);
+		if (vt_end_open(&A, da, 256, ga))
+			die("%s", A.err);
+		if (vt_end_open(&B, db, 256, gb))
+			die("%s", B.err);
 		rc_connect();
 		if (cases[i].fn())
 			return 1;

@@ -11,26 +11,21 @@
 #include <stdint.h>
 #include <infiniband/verbs.h>
 
+#include "vtool.h"
+
 #define PAGE		4096ul
 #define HPAGE		(2ul << 20)
 #define MTU_BYTES	1024
 
-/* One end: device, PD, CQ and an RC QP connected to the other end. */
-struct side {
-	const char *name;
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
-	int gidx;
-	union ibv_gid gid;
-};
-
 /*
  * A (requester) and B (responder, owner of the target MRs), each on its
- * own odph device in its own namespace, both opened by this one process.
+ * own odph device in its own namespace, both opened by this one process:
+ * device, PD, CQ and an RC QP connected to the other end.
  */
-extern struct side A, B;
+extern struct vt_end A, B;
+
+/* "A" or "B", for messages */
+const char *side_name(const struct vt_end *s);
 
 /* Per-MR ODP counters, as `rdma resource show mr -dd` reports them. */
 struct odp_cnt {
@@ -55,16 +50,16 @@ int memfd(const char *name, size_t len);
 void *map_fd(int fd, size_t len, int prot, void *at);
 double now(void);
 
-struct ibv_mr *reg(struct side *s, void *addr, size_t len, int access);
-struct ibv_mr *reg_odp(struct side *s, void *addr, size_t len);
+struct ibv_mr *reg(struct vt_end *s, void *addr, size_t len, int access);
+struct ibv_mr *reg_odp(struct vt_end *s, void *addr, size_t len);
 int rc_connect(void);
 
-int post_rdma(struct side *s, enum ibv_wr_opcode op, void *laddr,
+int post_rdma(struct vt_end *s, enum ibv_wr_opcode op, void *laddr,
 	      uint32_t lkey, uint32_t len, uint64_t raddr, uint32_t rkey,
 	      uint64_t wr_id);
-int post_recv(struct side *s, void *addr, uint32_t lkey, uint32_t len,
+int post_recv(struct vt_end *s, void *addr, uint32_t lkey, uint32_t len,
 	      uint64_t wr_id);
-int wait_wc(struct side *s, struct ibv_wc *wc, double timeout);
+int wait_wc(struct vt_end *s, struct ibv_wc *wc, double timeout);
 /* post one signalled RDMA op on A and wait for it: its status or -1 */
 int rdma_op(enum ibv_wr_opcode op, void *laddr, uint32_t lkey, uint32_t len,
 	    uint64_t raddr, uint32_t rkey);

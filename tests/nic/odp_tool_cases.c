@@ -32,7 +32,7 @@ static int status(const char *what, int st, int want)
 	if (st == want)
 		return 0;
 	return fail("%s: completion status %d (%s), want %d", what, st,
-		    st >= 0 ? ibv_wc_status_str(st) : "timeout", want);
+		    vt_wc_str(st), want);
 }
 
 /* WRITE, READ and SEND, each into memory just dropped by MADV_DONTNEED. */
@@ -538,26 +538,23 @@ int case_sizes(void)
 				IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
 	struct ibv_mr *oa = reg_odp(&A, a, len), *ob = reg_odp(&B, b, len);
 	double t;
-	int st, k;
+	int st, k, r;
 
 	for (k = 0; k < 2; k++) {
 		struct ibv_mr *ma = k ? oa : pa, *mb = k ? ob : pb;
 
 		for (n = 64 << 10; n <= len; n *= 2) {
-			t = now();
-			st = rdma_op(IBV_WR_RDMA_WRITE, a, ma->lkey, n,
-				     (uintptr_t)b, mb->rkey);
-			note("%s WRITE %zu: status %d %.3f s", k ? "odp" : "pinned",
-			     n, st, now() - t);
-			if (st)
-				return 1;
-			t = now();
-			st = rdma_op(IBV_WR_RDMA_READ, a, ma->lkey, n,
-				     (uintptr_t)b, mb->rkey);
-			note("%s READ %zu: status %d %.3f s", k ? "odp" : "pinned",
-			     n, st, now() - t);
-			if (st)
-				return 1;
+			for (r = 0; r < 2; r++) {	/* WRITE, then READ */
+				t = now();
+				st = rdma_op(r ? IBV_WR_RDMA_READ :
+					     IBV_WR_RDMA_WRITE, a, ma->lkey, n,
+					     (uintptr_t)b, mb->rkey);
+				note("%s %s %zu: status %d %.3f s",
+				     k ? "odp" : "pinned", r ? "READ" : "WRITE",
+				     n, st, now() - t);
+				if (st)
+					return 1;
+			}
 		}
 	}
 	return 0;
@@ -565,27 +562,15 @@ int case_sizes(void)
 
 #define QKEY	0x11111111
 
-static struct ibv_qp *ud_qp(struct side *s)
+static struct ibv_qp *ud_qp(struct vt_end *s)
 {
-	struct ibv_qp_init_attr init = {
-		.qp_type = IBV_QPT_UD, .send_cq = s->cq, .recv_cq = s->cq,
-		.cap = { .max_send_wr = 8, .max_recv_wr = 8,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-	};
-	struct ibv_qp_attr a = { .qp_state = IBV_QPS_INIT, .port_num = 1,
-				 .qkey = QKEY };
-	struct ibv_qp *qp = ibv_create_qp(s->pd, &init);
+	struct ibv_qp *qp = vt_qp_create(s, IBV_QPT_UD, 8, 8, 1);
+	const char *step = qp ? vt_ud_up(qp, QKEY) : "INIT";
 
-	if (!qp || ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-				 IBV_QP_PORT | IBV_QP_QKEY))
-		die("UD QP on %s: %s", s->name, strerror(errno));
-	a.qp_state = IBV_QPS_RTR;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE))
-		die("UD RTR: %s", strerror(errno));
-	a.qp_state = IBV_QPS_RTS;
-	a.sq_psn = 0;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN))
-		die("UD RTS: %s", strerror(errno));
+	if (step && !strcmp(step, "INIT"))
+		die("UD QP on %s: %s", side_name(s), strerror(errno));
+	if (step)
+		die("UD %s: %s", step, strerror(errno));
 	return qp;
 }
 
@@ -606,27 +591,19 @@ int case_ud(void)
 				  .grh = { .dgid = B.gid, .hop_limit = 64,
 					   .sgid_index = A.gidx } };
 	struct ibv_ah *ah = ibv_create_ah(A.pd, &aa);
-	struct ibv_sge sge = { .addr = (uintptr_t)a, .length = len,
-			       .lkey = ma->lkey };
-	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1,
-				  .opcode = IBV_WR_SEND,
-				  .send_flags = IBV_SEND_SIGNALED }, *bad;
-	struct ibv_qp *saved = B.qp;
+	struct vt_op op = { .opcode = IBV_WR_SEND, .laddr = a, .len = len,
+			    .lkey = ma->lkey, .ah = ah,
+			    .remote_qpn = qb->qp_num, .remote_qkey = QKEY };
 	struct ibv_wc wc;
 	int tries, st = -1;
 
 	if (!ah)
 		return fail("create_ah: %s", strerror(errno));
-	wr.wr.ud.ah = ah;
-	wr.wr.ud.remote_qpn = qb->qp_num;
-	wr.wr.ud.remote_qkey = QKEY;
 	fill(a, len, 61);
-	B.qp = qb;
-	if (post_recv(&B, b + 100, mb->lkey, 40 + len, 9))
+	if (vt_post_recv(qb, 9, b + 100, 40 + len, mb->lkey))
 		return fail("post_recv");
-	B.qp = saved;
 	for (tries = 1; tries <= 50; tries++) {
-		if (ibv_post_send(qa, &wr, &bad))
+		if (vt_post(qa, &op))
 			return fail("post_send: %s", strerror(errno));
 		if (status("UD send", wait_wc(&A, &wc, 10), 0))
 			return 1;

@@ -10,49 +10,29 @@ cd "$(dirname "$0")/../.." || exit 1
 
 PORT=18600
 
-# pair PROG ARGS...: PROG's server in A, its client in B (to 10.11.0.1),
-# each on a fresh port.  The client retries only while the server is not
-# listening yet; both must exit 0.
-pair() {
-	local prog=$1 gA gB i out srv
-	shift
-	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
-		return 1
+# perf_on SDEV CDEV PROG ARGS...: a perftest program, its server on SDEV
+# and its client on CDEV (odphA or odphB, each in its namespace) to
+# 10.11.0.1, on a fresh port; both must exit 0 and the client must print
+# its result row.
+perf_on() {
+	local sdev=$1 cdev=$2 prog=$3 gs gc out srv rc
+	shift 3
+	gs=$(odph_gid "$sdev") && gc=$(odph_gid "$cdev") || return 1
 	PORT=$((PORT + 1))
-	timeout 120 $IP netns exec odphA "$prog" -d odphA -g "$gA" -p "$PORT" \
-		"$@" &
+	timeout 120 $IP netns exec "$sdev" "$prog" -d "$sdev" -x "$gs" \
+		-p "$PORT" -F "$@" &
 	srv=$!
-	for i in $(seq 1 40); do
-		out=$(timeout 120 $IP netns exec odphB "$prog" -d odphB -g "$gB" \
-			-p "$PORT" "$@" 10.11.0.1 2>&1)
-		rc=$?
-		echo "$out"
-		case $out in
-		*"Couldn't connect"*) sleep 0.5 ;;
-		*) break ;;
-		esac
-	done
-	wait "$srv" && [ "$rc" = 0 ]
-}
-
-# perf PROG ARGS...: a perftest program, server in A, client in B, on a
-# fresh port; both must exit 0 and the client must print its result row.
-perf() {
-	local prog=$1 gA gB out srv rc
-	shift
-	gA=$(gid_index odphA 10.11.0.1) && gB=$(gid_index odphB 10.11.0.2) ||
-		return 1
-	PORT=$((PORT + 1))
-	timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" -p "$PORT" \
-		-F "$@" &
-	srv=$!
-	wait_listen odphA "$PORT" || return 1
-	out=$(timeout 120 $IP netns exec odphB "$prog" -d odphB -x "$gB" \
+	wait_listen "$sdev" "$PORT" || return 1
+	out=$(timeout 120 $IP netns exec "$cdev" "$prog" -d "$cdev" -x "$gc" \
 		-p "$PORT" -F "$@" 10.11.0.1 2>&1)
 	rc=$?
 	echo "$out"
-	wait "$srv" && [ "$rc" = 0 ] &&
-		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
+	wait "$srv" && [ "$rc" = 0 ] && perf_row "$out"
+}
+
+# perf PROG ARGS...: perftest, server in A, client in B.
+perf() {
+	perf_on odphA odphB "$@"
 }
 
 # rping_pair: rdma_cm's rping, server in A, client in B, payload verified.
@@ -80,20 +60,7 @@ rping_pair() {
 # loop PROG ARGS...: a perftest program with both ends on odphA
 # (loopback through one device, as single-host perftest runs do).
 loop() {
-	local prog=$1 gA out srv rc
-	shift
-	gA=$(gid_index odphA 10.11.0.1) || return 1
-	PORT=$((PORT + 1))
-	timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" -p "$PORT" \
-		-F "$@" &
-	srv=$!
-	wait_listen odphA "$PORT" || return 1
-	out=$(timeout 120 $IP netns exec odphA "$prog" -d odphA -x "$gA" \
-		-p "$PORT" -F "$@" 10.11.0.1 2>&1)
-	rc=$?
-	echo "$out"
-	wait "$srv" && [ "$rc" = 0 ] &&
-		echo "$out" | grep -A1 '#bytes' | tail -n 1 | grep -Eq '^ *[0-9]+ +[0-9]+'
+	perf_on odphA odphA "$@"
 }
 
 # memlock CMD...: CMD with RLIMIT_MEMLOCK at 64 KiB and without
@@ -123,7 +90,7 @@ memlock_pinned_refused() {
 mr_counters() {
 	local out=tests/build/mr_counters.$$ st res f p s e
 	XFER_AT_EXIT="rdma -j statistic show mr >$out.st; rdma -j resource show mr -dd >$out.res" \
-		pair tests/build/xfer_tool -o || return 1
+		ab_pair tests/build/xfer_tool -o || return 1
 	st=$(cat "$out.st") res=$(cat "$out.res")
 	rm -f "$out.st" "$out.res"
 	echo "$st"
@@ -148,29 +115,29 @@ if ! netns_setup; then
 fi
 tap_case "ibv_devinfo shows odphA active on Ethernet" devinfo
 tap_case "ibv_rc_pingpong 4 KiB x 200, data checked" \
-	pair ibv_rc_pingpong -c -s 4096 -n 200
+	ab_pair ibv_rc_pingpong -c -s 4096 -n 200
 tap_case "ibv_rc_pingpong 1 byte, mtu 256, inline" \
-	pair ibv_rc_pingpong -c -s 1 -m 256 -n 50
+	ab_pair ibv_rc_pingpong -c -s 1 -m 256 -n 50
 tap_case "ibv_rc_pingpong 64 KiB (64 packets/msg)" \
-	pair ibv_rc_pingpong -c -s 65536 -m 1024 -n 20
+	ab_pair ibv_rc_pingpong -c -s 65536 -m 1024 -n 20
 tap_case "ibv_rc_pingpong with completion events" \
-	pair ibv_rc_pingpong -c -e -s 2048 -n 50
+	ab_pair ibv_rc_pingpong -c -e -s 2048 -n 50
 tap_case "ibv_ud_pingpong 1 KiB x 100, data checked" \
-	pair ibv_ud_pingpong -c -s 1024 -n 100
+	ab_pair ibv_ud_pingpong -c -s 1024 -n 100
 tap_case "ibv_srq_pingpong 4 QPs on one SRQ" \
-	pair ibv_srq_pingpong -c -q 4 -s 4096 -n 50
+	ab_pair ibv_srq_pingpong -c -q 4 -s 4096 -n 50
 tap_case "ibv_rc_pingpong over ODP MRs, data checked" \
-	pair ibv_rc_pingpong -c -o -s 8192 -n 100
+	ab_pair ibv_rc_pingpong -c -o -s 8192 -n 100
 tap_case "ibv_rc_pingpong over implicit ODP MRs, data checked" \
-	pair ibv_rc_pingpong -c -O -s 8192 -n 100
+	ab_pair ibv_rc_pingpong -c -O -s 8192 -n 100
 tap_case "every RC opcode, multi-packet, data and atomics checked" \
-	pair tests/build/xfer_tool
+	ab_pair tests/build/xfer_tool
 tap_case "every RC opcode over ODP MRs, data and atomics checked" \
-	pair tests/build/xfer_tool -o
+	ab_pair tests/build/xfer_tool -o
 tap_case "ODP counters in rdma statistic show mr / resource show mr -dd" \
 	mr_counters
 tap_case "RESET drops posted receives without completions, QP reusable" \
-	pair tests/build/xfer_tool -r
+	ab_pair tests/build/xfer_tool -r
 tap_case "rping (rdma_cm) 20 x 4 KiB, verified" rping_pair
 tap_case "ib_write_bw 64 KiB" perf ib_write_bw -s 65536 -n 100
 tap_case "ib_read_bw 64 KiB" perf ib_read_bw -s 65536 -n 100

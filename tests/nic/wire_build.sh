@@ -4,7 +4,8 @@
 #   tests/build/wire/odph_wire.ko  the wire layer (odph_net.c, odph_icrc.c,
 #                                  odph_opcode.c) with odph_wire_test.c's
 #                                  stubs, as its own test module
-#   tests/build/wire/wire_tool     userspace helper (tests/nic/wire_tool.c)
+#   tests/build/wire/wire_tool     userspace helper (tests/nic/wire_tool.c,
+#                                  with tests/lib/vtool.c)
 # Options (environment): KVER=... / KDIR=... like kernel/ib_odp_hmm/Makefile;
 # OUT=DIR another output dir (e.g. for the feature kernel: KDIR=$FK_KDIR
 # OUT=tests/build/wire-feature, then run wire_tests.sh with WIRE_BUILD=that
@@ -29,4 +30,5 @@ ccflags-y := -I$SRC -Werror
 EOF
 make -s -C "$KDIR" M="$OUT" ${W:+W=$W} ${C:+C=$C} modules
 
-cc -O2 -g -Wall -Wextra -Werror -o "$OUT/wire_tool" tests/nic/wire_tool.c -libverbs
+cc -O2 -g -Wall -Wextra -Werror -I tests/lib -o "$OUT/wire_tool" \
+	tests/nic/wire_tool.c tests/lib/vtool.c -libverbs

@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vtool.h"
+
 #define ROCE_PORT	4791
 #define GRH_LEN		40
 #define MAX_PKT		9100
@@ -199,10 +201,7 @@ static void icrc_kernel(const uint8_t *pkt, size_t len, uint32_t v[3])
 /* --------------------------------------------------------------- verbs */
 
 struct ud {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
+	struct vt_end v;	/* device, PD, CQ, the UD QP */
 	struct ibv_mr *mr;
 	uint8_t *buf;
 	size_t buf_size;
@@ -211,47 +210,23 @@ struct ud {
 static void ud_open(struct ud *u, const char *name, uint32_t qkey,
 		    size_t buf_size)
 {
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	struct ibv_qp_init_attr init = {
-		.qp_type = IBV_QPT_UD,
-		.cap = { .max_send_wr = 128, .max_recv_wr = 128,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-	};
-	struct ibv_qp_attr attr = {
-		.qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = qkey,
-	};
-	int i;
+	const char *err = vt_end_open(&u->v, name, 256, -1), *step;
 
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			break;
-	if (!list || !list[i])
+	if (err && !u->v.ctx && errno == ENODEV)
 		die("no RDMA device %s", name);
-	u->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!u->ctx)
-		die("ibv_open_device %s", name);
-	u->pd = ibv_alloc_pd(u->ctx);
-	u->cq = ibv_create_cq(u->ctx, 256, NULL, NULL, 0);
+	if (err)
+		die("%s", err);
 	u->buf_size = buf_size;
 	u->buf = aligned_alloc(4096, (buf_size + 4095) & ~4095ul);
-	if (!u->pd || !u->cq || !u->buf)
+	if (!u->buf)
 		die("pd/cq/buf");
-	u->mr = ibv_reg_mr(u->pd, u->buf, buf_size, IBV_ACCESS_LOCAL_WRITE);
-	init.send_cq = init.recv_cq = u->cq;
-	u->qp = ibv_create_qp(u->pd, &init);
-	if (!u->mr || !u->qp)
+	u->mr = ibv_reg_mr(u->v.pd, u->buf, buf_size, IBV_ACCESS_LOCAL_WRITE);
+	u->v.qp = vt_qp_create(&u->v, IBV_QPT_UD, 128, 128, 1);
+	if (!u->mr || !u->v.qp)
 		die("mr/qp: %s", strerror(errno));
-	if (ibv_modify_qp(u->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_QKEY))
-		die("INIT: %s", strerror(errno));
-	attr.qp_state = IBV_QPS_RTR;
-	if (ibv_modify_qp(u->qp, &attr, IBV_QP_STATE))
-		die("RTR: %s", strerror(errno));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = 0;
-	if (ibv_modify_qp(u->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN))
-		die("RTS: %s", strerror(errno));
+	step = vt_ud_up(u->v.qp, qkey);
+	if (step)
+		die("%s: %s", step, strerror(errno));
 }
 
 static void gid_from_ip(const char *ip, union ibv_gid *gid)
@@ -274,7 +249,7 @@ static int ud_wait(struct ud *u, int n, double timeout, struct ibv_wc *wcs)
 	int got = 0, k;
 
 	while (got < n && now() < end) {
-		k = ibv_poll_cq(u->cq, n - got, wcs + got);
+		k = ibv_poll_cq(u->v.cq, n - got, wcs + got);
 		if (k < 0)
 			die("poll_cq");
 		got += k;
@@ -307,24 +282,20 @@ static int cmd_ud_send(int argc, char **argv)
 	ah_attr.grh.sgid_index = gidx;
 	ah_attr.grh.traffic_class = strtoul(argv[7], NULL, 0);
 	ah_attr.grh.hop_limit = strtoul(argv[8], NULL, 0);
-	ah = ibv_create_ah(u.pd, &ah_attr);
+	ah = ibv_create_ah(u.v.pd, &ah_attr);
 	if (!ah)
 		die("ibv_create_ah: %s", strerror(errno));
 	for (i = 0; i < count * (size + 1); i++)
 		u.buf[i] = i * 13 + 5;
 	for (i = 0; i < count; i++) {
-		struct ibv_sge sge = {
-			.addr = (uintptr_t)(u.buf + (size_t)i * (size + 1)),
-			.length = size, .lkey = u.mr->lkey,
+		struct vt_op op = {
+			.opcode = IBV_WR_SEND, .wr_id = i,
+			.laddr = u.buf + (size_t)i * (size + 1), .len = size,
+			.lkey = u.mr->lkey, .ah = ah, .remote_qpn = qpn,
+			.remote_qkey = qkey,
 		};
-		struct ibv_send_wr wr = {
-			.wr_id = i, .sg_list = &sge, .num_sge = 1,
-			.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
-			.wr.ud = { .ah = ah, .remote_qpn = qpn,
-				   .remote_qkey = qkey },
-		}, *bad;
 
-		if (ibv_post_send(u.qp, &wr, &bad))
+		if (vt_post(u.v.qp, &op))
 			die("post_send: %s", strerror(errno));
 	}
 	got = ud_wait(&u, count, 20, wcs);
@@ -332,7 +303,7 @@ static int cmd_ud_send(int argc, char **argv)
 		if (wcs[i].status != IBV_WC_SUCCESS)
 			die("send completion %d: %s", i,
 			    ibv_wc_status_str(wcs[i].status));
-	printf("sent %d qpn %u\n", got, u.qp->qp_num);
+	printf("sent %d qpn %u\n", got, u.v.qp->qp_num);
 	return got == count ? 0 : 1;
 }
 
@@ -350,19 +321,11 @@ static int cmd_ud_recv(int argc, char **argv)
 	if (count < 1 || count > 128)
 		die("COUNT 1..128");
 	ud_open(&u, argv[0], strtoul(argv[4], NULL, 0), count * slot);
-	for (i = 0; i < count; i++) {
-		struct ibv_sge sge = {
-			.addr = (uintptr_t)(u.buf + i * slot),
-			.length = slot, .lkey = u.mr->lkey,
-		};
-		struct ibv_recv_wr wr = {
-			.wr_id = i, .sg_list = &sge, .num_sge = 1,
-		}, *bad;
-
-		if (ibv_post_recv(u.qp, &wr, &bad))
+	for (i = 0; i < count; i++)
+		if (vt_post_recv(u.v.qp, i, u.buf + i * slot, slot,
+				 u.mr->lkey))
 			die("post_recv: %s", strerror(errno));
-	}
-	printf("qpn %u\n", u.qp->qp_num);
+	printf("qpn %u\n", u.v.qp->qp_num);
 	fflush(stdout);
 	got = ud_wait(&u, count, atof(argv[3]), wcs);
 	for (i = 0; i < got; i++) {

@@ -30,9 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
+
+#include "vtool.h"
 
 #define BUF_SIZE	(64 * 1024)
 #define READ_OFF	(32 * 1024)	/* server: READ source */
@@ -58,14 +59,10 @@ struct reply {
 };
 
 struct ctx {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
+	struct vt_end v;	/* device, PD, CQ, QP, our GID */
 	struct ibv_mr *mr;
 	unsigned char *buf;
 	int sock;
-	int gidx;
 	bool odp;
 	bool reset;		/* -r: cycle through RESET with WQEs posted */
 	struct qp_info peer;
@@ -136,48 +133,23 @@ static void fill(unsigned char *p, size_t len, uint32_t seed)
 		p[i] = (unsigned char)(seed * 31 + i * 7 + (i >> 8));
 }
 
-static struct ibv_context *open_dev(const char *name)
+static void setup(struct ctx *c, const char *dev, int gidx)
 {
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	struct ibv_context *ctx = NULL;
-	int i;
+	int access = IBV_ACCESS_LOCAL_WRITE | VT_REMOTE_RWA;
 
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!ctx)
-		die("no device %s", name);
-	return ctx;
-}
-
-static void setup(struct ctx *c, const char *dev)
-{
-	int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-		     IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
-	struct ibv_qp_init_attr init = {
-		.qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-	};
-
-	c->ctx = open_dev(dev);
-	c->pd = ibv_alloc_pd(c->ctx);
-	c->cq = ibv_create_cq(c->ctx, 64, NULL, NULL, 0);
-	if (!c->pd || !c->cq)
-		die("pd/cq: %s", strerror(errno));
+	if (vt_end_open(&c->v, dev, 64, gidx))
+		die("%s", c->v.err);
 	c->buf = aligned_alloc(4096, BUF_SIZE);
 	if (!c->buf)
 		die("no memory");
 	memset(c->buf, 0, BUF_SIZE);
 	if (c->odp)
 		access |= IBV_ACCESS_ON_DEMAND;
-	c->mr = ibv_reg_mr(c->pd, c->buf, BUF_SIZE, access);
+	c->mr = ibv_reg_mr(c->v.pd, c->buf, BUF_SIZE, access);
 	if (!c->mr)
 		die("reg_mr: %s", strerror(errno));
-	init.send_cq = init.recv_cq = c->cq;
-	c->qp = ibv_create_qp(c->pd, &init);
-	if (!c->qp)
+	c->v.qp = vt_qp_create(&c->v, IBV_QPT_RC, 16, 16, 1);
+	if (!c->v.qp)
 		die("create_qp: %s", strerror(errno));
 }
 
@@ -188,7 +160,7 @@ static void post_recv(struct ctx *c, uint32_t off, uint32_t len);
  * them without completions, so the first receive completion later is the
  * first one posted after (wr_id 0, checked by the client).
  */
-static void reset_cycle(struct ctx *c, struct ibv_qp_attr *init)
+static void reset_cycle(struct ctx *c)
 {
 	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
 	struct ibv_wc wc;
@@ -196,73 +168,44 @@ static void reset_cycle(struct ctx *c, struct ibv_qp_attr *init)
 
 	for (i = 0; i < 3; i++)
 		post_recv(c, 0xd00 + i, 64);
-	if (ibv_modify_qp(c->qp, &a, IBV_QP_STATE))
+	if (ibv_modify_qp(c->v.qp, &a, IBV_QP_STATE))
 		die("RESET: %s", strerror(errno));
-	if (ibv_poll_cq(c->cq, 1, &wc))
+	if (ibv_poll_cq(c->v.cq, 1, &wc))
 		die("RESET completed a WQE (wr_id 0x%llx)",
 		    (unsigned long long)wc.wr_id);
-	if (ibv_modify_qp(c->qp, init, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+	if (vt_qp_init(c->v.qp, VT_REMOTE_RWA))
 		die("INIT after RESET: %s", strerror(errno));
 }
 
 static void connect_qp(struct ctx *c, uint32_t my_psn)
 {
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_INIT,
-		.port_num = 1,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC,
+	struct vt_path p = {
+		.dest_qpn = c->peer.qpn, .rq_psn = c->peer.psn,
+		.sq_psn = my_psn, .sgid_index = c->v.gidx,
+		.mtu = IBV_MTU_1024, .rd_atomic = 4, .min_rnr_timer = 12,
 	};
+	const char *step;
 
-	if (ibv_modify_qp(c->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+	memcpy(p.dgid.raw, c->peer.gid, 16);
+	if (vt_qp_init(c->v.qp, VT_REMOTE_RWA))
 		die("INIT: %s", strerror(errno));
 	if (c->reset)
-		reset_cycle(c, &a);
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
-	a.dest_qp_num = c->peer.qpn;
-	a.rq_psn = c->peer.psn;
-	a.max_dest_rd_atomic = 4;
-	a.min_rnr_timer = 12;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.port_num = 1;
-	a.ah_attr.grh.hop_limit = 64;
-	a.ah_attr.grh.sgid_index = c->gidx;
-	memcpy(a.ah_attr.grh.dgid.raw, c->peer.gid, 16);
-	if (ibv_modify_qp(c->qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		die("RTR: %s", strerror(errno));
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.sq_psn = my_psn;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 4;
-	if (ibv_modify_qp(c->qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
-			  IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			  IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC))
-		die("RTS: %s", strerror(errno));
+		reset_cycle(c);
+	step = vt_qp_rtr_rts(c->v.qp, &p);
+	if (step)
+		die("%s: %s", step, strerror(errno));
 }
 
 static void exchange(struct ctx *c)
 {
 	struct qp_info me = {
-		.qpn = c->qp->qp_num,
+		.qpn = c->v.qp->qp_num,
 		.psn = (uint32_t)(getpid() * 2654435761u) & 0xffffff,
 		.rkey = c->mr->rkey,
 		.addr = (uintptr_t)c->buf,
 	};
-	union ibv_gid gid;
 
-	if (ibv_query_gid(c->ctx, 1, c->gidx, &gid))
-		die("query_gid %d", c->gidx);
-	memcpy(me.gid, gid.raw, 16);
+	memcpy(me.gid, c->v.gid.raw, 16);
 	xwrite(c->sock, &me, sizeof(me));
 	xread(c->sock, &c->peer, sizeof(c->peer));
 	connect_qp(c, me.psn);
@@ -271,34 +214,14 @@ static void exchange(struct ctx *c)
 /* Wait for one completion; returns its status (or -1 on timeout). */
 static int wait_wc(struct ctx *c, struct ibv_wc *wc)
 {
-	struct timespec t0, t;
-	int n;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		n = ibv_poll_cq(c->cq, 1, wc);
-		if (n < 0)
-			return -1;
-		if (n)
-			return wc->status;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 30)
-			return -1;
-	}
+	return vt_wait_wc(c->v.cq, wc, 30);
 }
 
 /* ---- server ---- */
 
 static void post_recv(struct ctx *c, uint32_t off, uint32_t len)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)c->buf + off, .length = len,
-		.lkey = c->mr->lkey,
-	};
-	struct ibv_recv_wr wr = { .wr_id = off, .sg_list = &sge,
-				  .num_sge = 1 }, *bad;
-
-	if (ibv_post_recv(c->qp, &wr, &bad))
+	if (vt_post_recv(c->v.qp, off, c->buf + off, len, c->mr->lkey))
 		die("post_recv: %s", strerror(errno));
 }
 
@@ -360,30 +283,15 @@ static int post(struct ctx *c, enum ibv_wr_opcode op, uint32_t loff,
 		uint32_t len, uint64_t raddr, uint32_t rkey, uint64_t a,
 		uint64_t b)
 {
-	struct ibv_sge sge = {
-		.addr = (uintptr_t)c->buf + loff, .length = len,
-		.lkey = c->mr->lkey,
+	struct vt_op o = {
+		.opcode = op, .laddr = c->buf + loff, .len = len,
+		.lkey = c->mr->lkey, .raddr = raddr, .rkey = rkey,
+		.compare_add = a, .swap = b, .imm = (uint32_t)a,
 	};
-	struct ibv_send_wr wr = {
-		.sg_list = &sge, .num_sge = 1, .opcode = op,
-		.send_flags = IBV_SEND_SIGNALED,
-	}, *bad;
 	struct ibv_wc wc;
+	int ret = vt_post(c->v.qp, &o);
 
-	if (op == IBV_WR_SEND_WITH_IMM || op == IBV_WR_RDMA_WRITE_WITH_IMM)
-		wr.imm_data = htonl((uint32_t)a);
-	if (op == IBV_WR_ATOMIC_CMP_AND_SWP || op == IBV_WR_ATOMIC_FETCH_AND_ADD) {
-		wr.wr.atomic.remote_addr = raddr;
-		wr.wr.atomic.rkey = rkey;
-		wr.wr.atomic.compare_add = a;
-		wr.wr.atomic.swap = b;
-	} else {
-		wr.wr.rdma.remote_addr = raddr;
-		wr.wr.rdma.rkey = rkey;
-	}
-	if (ibv_post_send(c->qp, &wr, &bad))
-		return -errno;
-	return wait_wc(c, &wc);
+	return ret ? ret : wait_wc(c, &wc);
 }
 
 /* Compare the server's [off, off + len) with @want. */
@@ -471,38 +379,40 @@ static uint64_t server_word(struct ctx *c)
 	return v;
 }
 
+/*
+ * The server's word starts at 0: fetch-add 5, then cmp-swap 5 -> 77, then
+ * a failing compare, which returns the value and leaves it alone.
+ */
+static const struct atomic_step {
+	const char *name;
+	enum ibv_wr_opcode op;
+	uint64_t compare_add, swap;
+	uint64_t old, now;		/* returned, and the word after */
+} atomic_steps[] = {
+	{ "fetch_add", IBV_WR_ATOMIC_FETCH_AND_ADD, 5, 0, 0, 5 },
+	{ "cmp_swap", IBV_WR_ATOMIC_CMP_AND_SWP, 5, 77, 5, 77 },
+	{ "cmp_swap_miss", IBV_WR_ATOMIC_CMP_AND_SWP, 1, 99, 77, 77 },
+};
+
 static void step_atomics(struct ctx *c)
 {
 	uint64_t *old = (uint64_t *)c->buf, v;
+	const struct atomic_step *s;
+	size_t i;
 	int st;
 
-	/* the server's word starts at 0: fetch-add 5, then cmp-swap 5 -> 77 */
 	*old = ~0ull;
-	st = post(c, IBV_WR_ATOMIC_FETCH_AND_ADD, 0, 8,
-		  c->peer.addr + ATOMIC_OFF, c->peer.rkey, 5, 0);
-	v = server_word(c);
-	if (st || *old != 0 || v != 5)
-		result("fetch_add", "status %d old %" PRIu64 " now %" PRIu64,
-		       st, *old, v);
-	else
-		result("fetch_add", NULL);
-	st = post(c, IBV_WR_ATOMIC_CMP_AND_SWP, 0, 8,
-		  c->peer.addr + ATOMIC_OFF, c->peer.rkey, 5, 77);
-	v = server_word(c);
-	if (st || *old != 5 || v != 77)
-		result("cmp_swap", "status %d old %" PRIu64 " now %" PRIu64,
-		       st, *old, v);
-	else
-		result("cmp_swap", NULL);
-	/* a failing compare returns the value and leaves it alone */
-	st = post(c, IBV_WR_ATOMIC_CMP_AND_SWP, 0, 8,
-		  c->peer.addr + ATOMIC_OFF, c->peer.rkey, 1, 99);
-	v = server_word(c);
-	if (st || *old != 77 || v != 77)
-		result("cmp_swap_miss", "status %d old %" PRIu64 " now %" PRIu64,
-		       st, *old, v);
-	else
-		result("cmp_swap_miss", NULL);
+	for (i = 0; i < sizeof(atomic_steps) / sizeof(atomic_steps[0]); i++) {
+		s = &atomic_steps[i];
+		st = post(c, s->op, 0, 8, c->peer.addr + ATOMIC_OFF,
+			  c->peer.rkey, s->compare_add, s->swap);
+		v = server_word(c);
+		if (st || *old != s->old || v != s->now)
+			result(s->name, "status %d old %" PRIu64 " now %" PRIu64,
+			       st, *old, v);
+		else
+			result(s->name, NULL);
+	}
 }
 
 /* Last: a bad rkey is a remote access error and writes nothing. */
@@ -567,14 +477,14 @@ static int tcp(const char *host, const char *port)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { .gidx = 0 };
 	const char *dev = NULL, *port = "18515";
-	int opt;
+	struct ctx c = { .sock = -1 };
+	int opt, gidx = 0;
 
 	while ((opt = getopt(argc, argv, "d:g:p:or")) != -1) {
 		switch (opt) {
 		case 'd': dev = optarg; break;
-		case 'g': c.gidx = atoi(optarg); break;
+		case 'g': gidx = atoi(optarg); break;
 		case 'p': port = optarg; break;
 		case 'o': c.odp = true; break;
 		case 'r': c.reset = true; break;
@@ -584,7 +494,7 @@ int main(int argc, char **argv)
 	if (!dev)
 		die("-d DEV is required");
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	setup(&c, dev);
+	setup(&c, dev, gidx);
 	c.sock = tcp(optind < argc ? argv[optind] : NULL, port);
 	exchange(&c);
 	if (optind < argc)

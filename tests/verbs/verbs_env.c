@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "verbs.h"
+#include "vtool.h"
 
 #define IP "/bin/ip"	/* busybox's ip applet shadows iproute2 in the VM */
 
@@ -122,14 +123,8 @@ static int find_gid(struct vdev *d)
 
 void vdev_open(struct vdev *d)
 {
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	int i;
-
 	memset(d, 0, sizeof(*d));
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), dev_name))
-			d->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
+	d->ctx = vt_open_dev(dev_name);
 	ASSERT_MSG(d->ctx, "no device %s", dev_name);
 	ASSERT_EQ(0, ibv_query_device(d->ctx, &d->attr));
 	ASSERT_EQ(0, ibv_query_port(d->ctx, 1, &d->port));
@@ -212,45 +207,28 @@ int vqp_init(struct ibv_qp *qp, enum ibv_qp_type type)
 	return ibv_modify_qp(qp, &a, mask) ? errno : 0;
 }
 
+/* Loopback: the path leads to this device's own GID. */
 int vqp_rtr(struct vdev *d, struct ibv_qp *qp, uint32_t dqpn, uint32_t psn)
 {
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
-		.dest_qp_num = dqpn, .rq_psn = psn, .max_dest_rd_atomic = 4,
+	struct vt_path p = {
+		.dest_qpn = dqpn, .rq_psn = psn, .sgid_index = d->gidx,
+		.dgid = d->gid, .mtu = IBV_MTU_1024, .rd_atomic = 4,
 		.min_rnr_timer = 1,
-		.ah_attr = { .is_global = 1, .port_num = 1,
-			     .grh = { .hop_limit = 64, .sgid_index = d->gidx,
-				      .dgid = d->gid } },
 	};
 
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV |
-			     IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
-			     IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			     IBV_QP_MIN_RNR_TIMER) ? errno : 0;
+	return vt_qp_rtr(qp, &p) ? errno : 0;
 }
 
 int vqp_rts(struct ibv_qp *qp, uint32_t psn)
 {
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_RTS, .sq_psn = psn, .timeout = 14,
-		.retry_cnt = 7, .rnr_retry = 7, .max_rd_atomic = 4,
-	};
+	struct vt_path p = { .sq_psn = psn, .rd_atomic = 4 };
 
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
-			     IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
-			     IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC) ?
-	       errno : 0;
+	return vt_qp_rts(qp, &p) ? errno : 0;
 }
 
 int vqp_ud_rts(struct ibv_qp *qp)
 {
-	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTR };
-
-	if (vqp_init(qp, IBV_QPT_UD) || ibv_modify_qp(qp, &a, IBV_QP_STATE))
-		return errno;
-	a.qp_state = IBV_QPS_RTS;
-	a.sq_psn = 0;
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN) ? errno : 0;
+	return vt_ud_up(qp, 0x11111111) ? errno : 0;
 }
 
 enum ibv_qp_state vqp_state(struct ibv_qp *qp)
