@@ -590,8 +590,8 @@ ROW(local_inv_unbound_type2, OP_ERR, NO_RXE)
 }
 
 /* odph MRs cannot be invalidated (no fast-register MRs); rxe 6.1
- * invalidates any MR. */
-ROW(local_inv_mr_key, OP_ERR, R_WC(IBV_WC_SUCCESS))
+ * refuses this one too. */
+ROW(local_inv_mr_key, OP_ERR, OP_ERR)
 {
 	return local_inv(self->p.b, self->p.scq, self->dst.mr->lkey);
 }
