@@ -203,11 +203,11 @@ struct odph_mw {
 	spinlock_t lock;		/* everything below */
 	u8 state;			/* enum odph_mw_state */
 	u32 rkey;			/* current; a bind moves its tag */
-	struct odph_mr *mr;		/* bound with a length: num_mw counted */
+	struct odph_mr *mr;		/* bound, with a length (num_mw) */
 	u64 addr;
 	u64 length;
 	int access;			/* IB_ACCESS_* of the window */
-	u64 qp_uid;			/* type 2: odph_qp.uid it is bound to */
+	u64 qp_uid;			/* type 2: the bound QP's uid */
 };
 
 static inline struct odph_mw *to_odph_mw(struct ib_mw *mw)
@@ -264,7 +264,7 @@ struct odph_qp {
 	struct ib_qp ib;
 	struct odph_dev *dev;
 	bool user;
-	u64 uid;			/* never reused: type 2 windows name it */
+	u64 uid;			/* never reused (type 2 windows) */
 	refcount_t ref;			/* rx path lookups */
 	struct completion released;
 

@@ -43,7 +43,8 @@ int odph_alloc_mw(struct ib_mw *ibmw, struct ib_udata *udata)
 	spin_lock_init(&mw->lock);
 	mw->state = ibmw->type == IB_MW_TYPE_1 ? ODPH_MW_VALID : ODPH_MW_FREE;
 	/* Published with rkey 0, which no key matches, until set below. */
-	ret = xa_alloc_cyclic(&dev->mrs, &index, xa_tag_pointer(mw, ODPH_KEY_MW),
+	ret = xa_alloc_cyclic(&dev->mrs, &index,
+			      xa_tag_pointer(mw, ODPH_KEY_MW),
 			      XA_LIMIT(1, ODPH_KEY_INDEX_MAX), &dev->next_mr,
 			      GFP_KERNEL);
 	if (ret < 0)

@@ -380,7 +380,7 @@ static u8 odph_resp_write_start(struct odph_qp *qp, struct odph_pkt *pkt)
 			   IB_ACCESS_REMOTE_WRITE, qp->resp.va, len);
 	if (!mr)
 		return ODPH_NAK_REM_ACCESS;
-	qp->resp.rkey = be32_to_cpu(pkt->reth->rkey);	/* MR's or window's */
+	qp->resp.rkey = be32_to_cpu(pkt->reth->rkey);	/* MR or window */
 	odph_mr_put(mr);
 	return 0;
 }

@@ -22,7 +22,7 @@
 #define WOFF	4096		/* the window: dst[WOFF, WOFF + WLEN) */
 #define WLEN	4096
 #define MS	20000
-#define NO_RXE	(-999)		/* a row not run on rxe (see the row) */
+#define NO_RXE	(-999)		/* a row not run on rxe (see it) */
 
 static const int RW = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ;
 
@@ -224,11 +224,12 @@ TEST_F(mw, type2_bind_moves_data_and_atomics)
 		.wr_id = 9, .sg_list = &sge, .num_sge = 1,
 		.opcode = IBV_WR_ATOMIC_FETCH_AND_ADD,
 		.send_flags = IBV_SEND_SIGNALED,
-		.wr.atomic = { .remote_addr = (uintptr_t)self->dst.p + WOFF + 64,
+		.wr.atomic = { .remote_addr = (uintptr_t)self->dst.p + WOFF,
 			       .compare_add = 5, .rkey = rkey },
 	}, *bad;
 	uint64_t v = 1000;
 
+	wr.wr.atomic.remote_addr += 64;	/* the word at WOFF + 64 */
 	write_read_back(self, rkey, WOFF, WLEN);
 	memcpy(self->dst.p + WOFF + 64, &v, 8);
 	ASSERT_EQ(0, ibv_post_send(self->p.a, &wr, &bad));
