@@ -12,6 +12,7 @@
  *	odph_queue.c	rings shared with userspace (rxe user ABI layout)
  *	odph_qp.c	QP attributes and state machine
  *	odph_mr.c	memory regions, keys, copies to and from MRs
+ *	odph_mw.c	memory windows: bind, invalidate, rkeys through them
  *	odph_req.c	requester: send queue WQEs to packets
  *	odph_recv.c	packet dispatch to responder and completer
  *	odph_resp.c	responder: request packets to memory and ACKs
@@ -45,6 +46,10 @@
 #define ODPH_MAX_CQE		(1 << 16)
 #define ODPH_MAX_MR		(1 << 16)
 #define ODPH_MAX_MR_SIZE	(1ULL << 40)
+#define ODPH_MAX_MW		(1 << 16)
+#define ODPH_KEY_INDEX_MAX	((1u << 24) - 1)
+/* dev->mrs holds MRs as they are and windows tagged with this. */
+#define ODPH_KEY_MW		1
 #define ODPH_MAX_PD		(1 << 16)
 #define ODPH_MAX_AH		(1 << 15)
 #define ODPH_MAX_SRQ		4096
@@ -61,7 +66,8 @@ struct odph_dev {
 	void *sock;			/* odph_net.c: struct odph_net_socks */
 
 	struct xarray qps;		/* qpn -> odph_qp (RCU lookups) */
-	struct xarray mrs;		/* key >> 8 -> odph_mr (RCU lookups) */
+	struct xarray mrs;		/* key >> 8 -> odph_mr, or odph_mw
+					 * tagged ODPH_KEY_MW (RCU lookups) */
 	struct xarray ahs;		/* ah_num -> odph_ah */
 	u32 next_qpn;
 	u32 next_mr;
@@ -170,12 +176,43 @@ struct odph_mr {
 	unsigned long npages;
 	refcount_t ref;			/* lookups in flight */
 	struct completion released;	/* ref dropped to zero */
+	atomic_t num_mw;		/* windows bound; -1: deregistering */
 	struct rcu_head rcu;
 };
 
 static inline struct odph_mr *to_odph_mr(struct ib_mr *mr)
 {
 	return container_of(mr, struct odph_mr, ib);
+}
+
+/* The MR an entry of dev->mrs is, or NULL for a window. */
+static inline struct odph_mr *odph_entry_mr(void *entry)
+{
+	return xa_pointer_tag(entry) == ODPH_KEY_MW ? NULL : entry;
+}
+
+enum odph_mw_state {
+	ODPH_MW_INVALID,		/* deallocated */
+	ODPH_MW_FREE,			/* type 2: not bound */
+	ODPH_MW_VALID,			/* type 1 always, type 2 bound */
+};
+
+/* A memory window (IBA 10.6.7): type 1, or type 2B bound to one QP. */
+struct odph_mw {
+	struct ib_mw ib;
+	spinlock_t lock;		/* everything below */
+	u8 state;			/* enum odph_mw_state */
+	u32 rkey;			/* current; a bind moves its tag */
+	struct odph_mr *mr;		/* bound, with a length (num_mw) */
+	u64 addr;
+	u64 length;
+	int access;			/* IB_ACCESS_* of the window */
+	u64 qp_uid;			/* type 2: the bound QP's uid */
+};
+
+static inline struct odph_mw *to_odph_mw(struct ib_mw *mw)
+{
+	return container_of(mw, struct odph_mw, ib);
 }
 
 /* A page an engine found unmapped, to fault where sleeping is allowed. */
@@ -227,6 +264,7 @@ struct odph_qp {
 	struct ib_qp ib;
 	struct odph_dev *dev;
 	bool user;
+	u64 uid;			/* never reused (type 2 windows) */
 	refcount_t ref;			/* rx path lookups */
 	struct completion released;
 
@@ -317,6 +355,7 @@ struct odph_pkt {
 	struct odph_atmeth *atmeth;
 	struct odph_atmack *atmack;
 	struct odph_immdt *immdt;
+	struct odph_ieth *ieth;
 	struct odph_deth *deth;
 	u8 *payload;
 	u32 paylen;
@@ -358,6 +397,14 @@ struct ib_mr *odph_get_dma_mr(struct ib_pd *pd, int access);
 struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 			       u64 iova, int access, struct ib_udata *udata);
 int odph_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+
+/* odph_mw.c */
+int odph_alloc_mw(struct ib_mw *ibmw, struct ib_udata *udata);
+int odph_dealloc_mw(struct ib_mw *ibmw);
+int odph_mw_bind(struct odph_qp *qp, const struct rxe_send_wr *wr);
+int odph_invalidate_rkey(struct odph_qp *qp, u32 rkey, bool remote);
+struct odph_mr *odph_rkey_get(struct odph_qp *qp, u32 rkey, int access,
+			      u64 va, u32 len);
 
 /* odph_odp.c */
 struct odp_counters;

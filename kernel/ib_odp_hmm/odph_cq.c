@@ -134,6 +134,22 @@ static void odph_cq_overflow(struct odph_cq *cq)
 		cq->ib.event_handler(&ev, cq->ib.cq_context);
 }
 
+/*
+ * librxe copies the ring's entries into struct ibv_wc as they are, so the
+ * flags must be libibverbs' ones.  They equal the kernel's but for
+ * invalidation: IBV_WC_WITH_INV is bit 3, where the kernel has
+ * IB_WC_IP_CSUM_OK; the kernel's IB_WC_WITH_INVALIDATE (bit 2) would read
+ * as IBV_WC_IP_CSUM_OK (which is what rxe 6.1 reports).
+ */
+#define ODPH_UWC_WITH_INV	(1 << 3)
+
+static u32 odph_wc_flags_to_user(int flags)
+{
+	if (!(flags & IB_WC_WITH_INVALIDATE))
+		return flags;
+	return (flags & ~IB_WC_WITH_INVALIDATE) | ODPH_UWC_WITH_INV;
+}
+
 static void odph_wc_to_user(const struct ib_wc *wc, struct ib_uverbs_wc *u)
 {
 	memset(u, 0, sizeof(*u));
@@ -145,7 +161,7 @@ static void odph_wc_to_user(const struct ib_wc *wc, struct ib_uverbs_wc *u)
 	u->ex.imm_data = (__force __u32)wc->ex.imm_data;
 	u->qp_num = wc->qp->qp_num;
 	u->src_qp = wc->src_qp;
-	u->wc_flags = wc->wc_flags;
+	u->wc_flags = odph_wc_flags_to_user(wc->wc_flags);
 	u->pkey_index = wc->pkey_index;
 	u->slid = wc->slid;
 	u->sl = wc->sl;

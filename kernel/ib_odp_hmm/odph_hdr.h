@@ -73,6 +73,11 @@ struct odph_immdt {
 	__be32 imm;
 } __packed;
 
+/* Invalidate Extended Transport Header, 4 bytes. */
+struct odph_ieth {
+	__be32 rkey;
+} __packed;
+
 /* Datagram Extended Transport Header, 8 bytes. */
 struct odph_deth {
 	__be32 qkey;
@@ -108,6 +113,8 @@ enum odph_opcode {
 	ODPH_RC_ATOMIC_ACK			= 0x12,
 	ODPH_RC_CMP_SWAP			= 0x13,
 	ODPH_RC_FETCH_ADD			= 0x14,
+	ODPH_RC_SEND_LAST_INV			= 0x16,
+	ODPH_RC_SEND_ONLY_INV			= 0x17,
 	ODPH_UC_SEND_FIRST			= 0x20,
 	ODPH_UC_SEND_MIDDLE			= 0x21,
 	ODPH_UC_SEND_LAST			= 0x22,
@@ -147,6 +154,7 @@ enum odph_op_mask {
 	ODPH_ONLY	= ODPH_FIRST | ODPH_LAST,
 	ODPH_COMP	= BIT(17),	/* completes a receive WQE */
 	ODPH_UD		= BIT(18),
+	ODPH_IETH	= BIT(19),
 };
 
 struct odph_opcode_info {
@@ -176,7 +184,9 @@ static inline unsigned int odph_hdr_offset(u32 mask, u32 which)
 		return off;
 	if (mask & ODPH_ATMETH)
 		off += sizeof(struct odph_atmeth);
-	return off;		/* ODPH_IMMDT */
+	if (which == ODPH_IETH && (mask & ODPH_IMMDT))
+		off += sizeof(struct odph_immdt);
+	return off;		/* ODPH_IMMDT, ODPH_IETH */
 }
 
 static inline u32 odph_bth_qpn(const struct odph_bth *bth)

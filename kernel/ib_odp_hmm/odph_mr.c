@@ -4,7 +4,9 @@
  * to and from registered memory.
  *
  * A key is (index << 8) | tag: the index finds the MR in dev->mrs, the tag
- * (bumped per registration) makes a stale key miss.  lkey == rkey.
+ * (bumped per registration) makes a stale key miss.  lkey == rkey.  Memory
+ * windows share the key space (odph_mw.c); odph_mr_get() never returns
+ * one, odph_rkey_get() resolves both.
  * Lookups run in softirq under RCU and take a reference; deregistration
  * unpublishes the MR, waits for the references to drain and frees it after
  * a grace period.
@@ -14,8 +16,6 @@
 #include <linux/vmalloc.h>
 
 #include "odph.h"
-
-#define ODPH_KEY_INDEX_MAX	((1u << 24) - 1)
 
 static DEFINE_SPINLOCK(odph_atomic_lock);	/* responder atomics */
 
@@ -33,6 +33,7 @@ static int odph_mr_publish(struct odph_dev *dev, struct odph_mr *mr)
 	mr->ib.rkey = mr->ib.lkey;
 	refcount_set(&mr->ref, 1);
 	init_completion(&mr->released);
+	atomic_set(&mr->num_mw, 0);
 	return 0;
 }
 
@@ -128,10 +129,16 @@ err_free_mr:
 	return ERR_PTR(ret);
 }
 
+/*
+ * An MR that memory windows are bound to stays: EINVAL, as rxe 6.1 (IBA
+ * 10.6.7.2.6).  Once num_mw is -1 no window can bind to it any more.
+ */
 int odph_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 {
 	struct odph_mr *mr = to_odph_mr(ibmr);
 
+	if (atomic_cmpxchg(&mr->num_mw, 0, -1) != 0)
+		return -EINVAL;
 	odph_mr_unpublish(to_odph_dev(ibmr->device), mr);
 	if (mr->kind == ODPH_MR_USER) {
 		kvfree(mr->pages);
@@ -168,7 +175,7 @@ struct odph_mr *odph_mr_get(struct odph_dev *dev, struct ib_pd *pd, u32 key,
 	struct odph_mr *mr;
 
 	rcu_read_lock();
-	mr = xa_load(&dev->mrs, key >> 8);
+	mr = odph_entry_mr(xa_load(&dev->mrs, key >> 8));
 	if (!mr || mr->ib.lkey != key || mr->ib.pd != pd ||
 	    (mr->access & access) != access || !odph_mr_covers(mr, va, len) ||
 	    !refcount_inc_not_zero(&mr->ref))
@@ -186,12 +193,13 @@ void odph_mr_put(struct odph_mr *mr)
 /**
  * odph_fault_key - fault [@va, @va + @len) of the MR of @key for @qp
  *
- * Sleeps.  A non-ODP MR needs nothing.  Returns 0, -EACCES for a key that
- * is not @qp's, or the mirror core's fault error.
+ * @key is an MR's key or a memory window's rkey (the responder faults
+ * through windows too).  Sleeps.  A non-ODP MR needs nothing.  Returns 0,
+ * -EACCES for a key that is not @qp's, or the mirror core's fault error.
  */
 int odph_fault_key(struct odph_qp *qp, u32 key, u64 va, u32 len, bool write)
 {
-	struct odph_mr *mr = odph_mr_get(qp->dev, qp->ib.pd, key, 0, va, len);
+	struct odph_mr *mr = odph_rkey_get(qp, key, 0, va, len);
 	int ret = 0;
 
 	if (!mr)

@@ -200,7 +200,7 @@ static struct odph_mr *odph_advise_mr_get(struct odph_dev *dev,
 	struct odph_mr *mr;
 
 	rcu_read_lock();
-	mr = xa_load(&dev->mrs, sge->lkey >> 8);
+	mr = odph_entry_mr(xa_load(&dev->mrs, sge->lkey >> 8));
 	if (!mr || mr->ib.lkey != sge->lkey || mr->ib.pd != pd ||
 	    !refcount_inc_not_zero(&mr->ref))
 		mr = NULL;

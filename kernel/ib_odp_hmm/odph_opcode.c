@@ -5,7 +5,7 @@
  * headers.  Opcodes not listed have a NULL name: the wire layer drops them.
  *
  * Extended headers, in wire order after the BTH (IBTA vol. 1, 9.2-9.4):
- * DETH (UD), RETH, AETH, ATMETH / AtomicAckETH, ImmDt.
+ * DETH (UD), RETH, AETH, ATMETH / AtomicAckETH, ImmDt, IETH.
  *
  * UC has the RC SEND and WRITE opcodes with the same headers; it has no
  * READ, atomics or acknowledgements.
@@ -19,6 +19,7 @@
 #define ATMETH_LEN	sizeof(struct odph_atmeth)
 #define ATMACK_LEN	sizeof(struct odph_atmack)
 #define IMMDT_LEN	sizeof(struct odph_immdt)
+#define IETH_LEN	sizeof(struct odph_ieth)
 
 /* Masks shared by families of opcodes. */
 #define RC_SEND		(ODPH_REQ | ODPH_SEND | ODPH_PAYLOAD)
@@ -40,6 +41,13 @@ const struct odph_opcode_info odph_opcode_info[ODPH_NUM_OPCODES] = {
 	OP(ODPH_RC_SEND_ONLY, RC_SEND | ODPH_ONLY | ODPH_COMP, BTH_LEN),
 	OP(ODPH_RC_SEND_ONLY_IMM,
 	   RC_SEND | ODPH_IMMDT | ODPH_ONLY | ODPH_COMP, BTH_LEN + IMMDT_LEN),
+	/* SEND with Invalidate: the last packet names an rkey to invalidate
+	 * (RC only, as in rxe; the first and middle packets are plain SENDs).
+	 */
+	OP(ODPH_RC_SEND_LAST_INV,
+	   RC_SEND | ODPH_IETH | ODPH_LAST | ODPH_COMP, BTH_LEN + IETH_LEN),
+	OP(ODPH_RC_SEND_ONLY_INV,
+	   RC_SEND | ODPH_IETH | ODPH_ONLY | ODPH_COMP, BTH_LEN + IETH_LEN),
 
 	/* RC RDMA WRITE: a RETH on the first packet, a completion only
 	 * when immediate data comes with the last one.

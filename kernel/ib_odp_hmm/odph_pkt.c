@@ -65,6 +65,8 @@ void odph_pkt_parse(struct sk_buff *skb, struct odph_pkt *pkt)
 		    (void *)(p + odph_hdr_offset(info->mask, ODPH_ATMACK)) : NULL;
 	pkt->immdt = info->mask & ODPH_IMMDT ?
 		    (void *)(p + odph_hdr_offset(info->mask, ODPH_IMMDT)) : NULL;
+	pkt->ieth = info->mask & ODPH_IETH ?
+		    (void *)(p + odph_hdr_offset(info->mask, ODPH_IETH)) : NULL;
 	pkt->deth = info->mask & ODPH_DETH ?
 		    (void *)(p + odph_hdr_offset(info->mask, ODPH_DETH)) : NULL;
 	pkt->payload = p + info->hdr_len;

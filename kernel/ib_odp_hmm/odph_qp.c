@@ -148,8 +148,12 @@ static int odph_qp_alloc_qpn(struct odph_dev *dev, struct odph_qp *qp,
 	return ret;
 }
 
+/* QP identities that are never reused (type 2 memory windows name them). */
+static atomic64_t odph_qp_uids = ATOMIC64_INIT(0);
+
 static void odph_qp_init_state(struct odph_qp *qp, struct ib_qp_init_attr *init)
 {
+	qp->uid = atomic64_inc_return(&odph_qp_uids);
 	spin_lock_init(&qp->state_lock);
 	spin_lock_init(&qp->sq_lock);
 	spin_lock_init(&qp->rq_lock);
@@ -500,6 +504,9 @@ static int odph_kernel_wr(struct odph_qp *qp, const struct ib_send_wr *wr,
 		w->wr.wr.ud.remote_qpn = ud_wr(wr)->remote_qpn;
 		w->wr.wr.ud.remote_qkey = ud_wr(wr)->remote_qkey;
 		w->wr.wr.ud.ah_num = to_odph_ah(ud_wr(wr)->ah)->ah_num;
+		break;
+	case IB_WR_SEND_WITH_INV:	/* ex.invalidate_rkey: copied above */
+	case IB_WR_LOCAL_INV:
 		break;
 	default:
 		return -EINVAL;

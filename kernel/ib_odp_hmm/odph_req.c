@@ -50,6 +50,11 @@ static int odph_req_check_opcode(struct odph_qp *qp, struct odph_swqe *s)
 	case IB_WR_SEND:
 	case IB_WR_SEND_WITH_IMM:
 		return ud && s->length > qp->mtu ? -EMSGSIZE : 0;
+	case IB_WR_SEND_WITH_INV:	/* RC only, as in rxe */
+		return rc ? 0 : -EINVAL;
+	case IB_WR_BIND_MW:
+	case IB_WR_LOCAL_INV:
+		return ud || s->length ? -EINVAL : 0;
 	case IB_WR_RDMA_WRITE:
 	case IB_WR_RDMA_WRITE_WITH_IMM:
 		return ud ? -EINVAL : 0;
@@ -154,6 +159,12 @@ static u32 odph_npkts(struct odph_qp *qp, u32 len)
 	return len ? DIV_ROUND_UP(len, qp->mtu) : 1;
 }
 
+/* A WQE executed by the requester itself: no packet, no PSN. */
+static bool odph_swqe_is_local(const struct odph_swqe *s)
+{
+	return s->opcode == IB_WR_BIND_MW || s->opcode == IB_WR_LOCAL_INV;
+}
+
 /* Caller must hold qp->sq_lock. */
 static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 {
@@ -185,7 +196,7 @@ static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 	}
 	s->npkts = s->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
 		   s->opcode == IB_WR_ATOMIC_FETCH_AND_ADD ?
-		   1 : odph_npkts(qp, s->length);
+		   1 : odph_swqe_is_local(s) ? 0 : odph_npkts(qp, s->length);
 	return ret;
 }
 
@@ -270,6 +281,11 @@ static u8 odph_req_rc_opcode(struct odph_swqe *s, bool first, bool last,
 		   s->opcode == IB_WR_RDMA_WRITE_WITH_IMM;
 
 	switch (s->opcode) {
+	case IB_WR_SEND_WITH_INV:
+		if (last)
+			return first ? ODPH_RC_SEND_ONLY_INV :
+				       ODPH_RC_SEND_LAST_INV;
+		return first ? ODPH_RC_SEND_FIRST : ODPH_RC_SEND_MIDDLE;
 	case IB_WR_SEND:
 	case IB_WR_SEND_WITH_IMM:
 		if (ud)
@@ -326,6 +342,8 @@ static void odph_req_fill_ext(struct odph_qp *qp, struct odph_swqe *s,
 	}
 	if (pkt->immdt)
 		pkt->immdt->imm = s->wr.ex.imm_data;
+	if (pkt->ieth)
+		pkt->ieth->rkey = cpu_to_be32(s->wr.ex.invalidate_rkey);
 	if (pkt->deth) {
 		pkt->deth->qkey = cpu_to_be32(s->remote_qkey);
 		pkt->deth->sqp = cpu_to_be32(qp->ib.qp_num);
@@ -535,6 +553,25 @@ static void odph_req_fault(struct odph_qp *qp, struct odph_swqe *s)
 }
 
 /*
+ * Execute a BIND_MW or LOCAL_INV WQE, in order, once every WQE before it
+ * is sent; it completes (in order too) when those are acknowledged.
+ * Failures: IB_WC_MW_BIND_ERR, IB_WC_LOC_QP_OP_ERR (as rxe 6.1).
+ */
+/* Caller must hold qp->sq_lock. */
+static void odph_req_local(struct odph_qp *qp, struct odph_swqe *s)
+{
+	lockdep_assert_held(&qp->sq_lock);
+	if (s->opcode == IB_WR_BIND_MW)
+		s->status = odph_mw_bind(qp, &s->wr) ? IB_WC_MW_BIND_ERR :
+						       IB_WC_SUCCESS;
+	else
+		s->status = odph_invalidate_rkey(qp, s->wr.ex.invalidate_rkey,
+						 false) ?
+			    IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
+	s->state = ODPH_SWQE_DONE;
+}
+
+/*
  * A fault must be resolved before the requester can go on.  Where it may
  * sleep, resolve it now (drops sq_lock); in softirq, leave it noted and
  * hand the requester to its work item.
@@ -584,6 +621,12 @@ static bool odph_req_step(struct odph_qp *qp, bool can_sleep)
 	if (!s || odph_req_blocked(qp, s)) {
 		spin_unlock_bh(&qp->sq_lock);
 		return false;
+	}
+	if (odph_swqe_is_local(s)) {
+		odph_req_local(qp, s);
+		spin_unlock_bh(&qp->sq_lock);
+		odph_comp_retire(qp);
+		return true;
 	}
 	if (odph_needs_prefault(s))
 		return odph_req_fault_or_defer(qp, s, can_sleep);

@@ -249,8 +249,8 @@ static int odph_resp_read_packets(struct odph_resp_ctx *c,
 	__skb_queue_head_init(&pkts);
 	lockdep_assert_held(&qp->rq_lock);
 	if (res->length) {
-		mr = odph_mr_get(qp->dev, qp->ib.pd, res->rkey,
-				 IB_ACCESS_REMOTE_READ, res->va, res->length);
+		mr = odph_rkey_get(qp, res->rkey, IB_ACCESS_REMOTE_READ,
+				   res->va, res->length);
 		if (!mr)
 			return -EACCES;
 	}
@@ -394,6 +394,31 @@ static int odph_resp_scatter(struct odph_qp *qp, struct odph_rwqe *r, u32 off,
 
 /* ---- RC operations ---- */
 
+/*
+ * The last packet of a SEND with Invalidate: invalidate the IETH's rkey,
+ * then complete the receive WQE with IB_WC_WITH_INVALIDATE and that rkey.
+ * An rkey that cannot be invalidated here (not a bound type 2 window of
+ * this QP) completes the WQE with REM_INV_REQ_ERR, as rxe 6.1 does, and
+ * draws a NAK invalid request (rxe ACKs, leaving the requester unaware).
+ * Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0.
+ */
+static u8 odph_resp_send_inv(struct odph_resp_ctx *c, struct ib_wc *wc)
+{
+	struct odph_qp *qp = c->qp;
+	u32 rkey = be32_to_cpu(c->pkt->ieth->rkey);
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (odph_invalidate_rkey(qp, rkey, true)) {
+		wc->status = IB_WC_REM_INV_REQ_ERR;
+		odph_resp_complete_recv(qp, wc, false);
+		return ODPH_NAK_INVALID_REQ;
+	}
+	wc->wc_flags |= IB_WC_WITH_INVALIDATE;
+	wc->ex.invalidate_rkey = rkey;
+	odph_resp_complete_recv(qp, wc, c->pkt->bth->flags & ODPH_BTH_SE);
+	return 0;
+}
+
 /* Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0. */
 static u8 odph_resp_send(struct odph_resp_ctx *c)
 {
@@ -428,6 +453,8 @@ static u8 odph_resp_send(struct odph_resp_ctx *c)
 		wc.wc_flags = IB_WC_WITH_IMM;
 		wc.ex.imm_data = pkt->immdt->imm;
 	}
+	if (pkt->ieth)
+		return odph_resp_send_inv(c, &wc);
 	odph_resp_complete_recv(qp, &wc, pkt->bth->flags & ODPH_BTH_SE);
 	return 0;
 }
@@ -452,11 +479,11 @@ static u8 odph_resp_write_start(struct odph_qp *qp, struct odph_pkt *pkt)
 	qp->resp.write_len = len;
 	if (!len)
 		return 0;
-	mr = odph_mr_get(qp->dev, qp->ib.pd, be32_to_cpu(pkt->reth->rkey),
-			 IB_ACCESS_REMOTE_WRITE, qp->resp.va, len);
+	mr = odph_rkey_get(qp, be32_to_cpu(pkt->reth->rkey),
+			   IB_ACCESS_REMOTE_WRITE, qp->resp.va, len);
 	if (!mr)
 		return ODPH_NAK_REM_ACCESS;
-	qp->resp.rkey = mr->ib.rkey;
+	qp->resp.rkey = be32_to_cpu(pkt->reth->rkey);	/* MR or window */
 	odph_mr_put(mr);
 	return 0;
 }
@@ -472,8 +499,8 @@ static u8 odph_resp_write_payload(struct odph_qp *qp, struct odph_pkt *pkt)
 	int ret;
 
 	lockdep_assert_held(&qp->rq_lock);
-	mr = odph_mr_get(qp->dev, qp->ib.pd, qp->resp.rkey,
-			 IB_ACCESS_REMOTE_WRITE, qp->resp.va, pkt->paylen);
+	mr = odph_rkey_get(qp, qp->resp.rkey, IB_ACCESS_REMOTE_WRITE,
+			   qp->resp.va, pkt->paylen);
 	if (!mr)
 		return ODPH_NAK_REM_ACCESS;
 	ret = odph_mr_copy(mr, qp->resp.va, pkt->payload, pkt->paylen, true);
@@ -595,8 +622,8 @@ static u8 odph_resp_atomic(struct odph_resp_ctx *c)
 		return ODPH_NAK_REM_ACCESS;
 	if (!IS_ALIGNED(va, sizeof(u64)))
 		return ODPH_NAK_INVALID_REQ;
-	mr = odph_mr_get(qp->dev, qp->ib.pd, be32_to_cpu(pkt->atmeth->rkey),
-			 IB_ACCESS_REMOTE_ATOMIC, va, sizeof(u64));
+	mr = odph_rkey_get(qp, be32_to_cpu(pkt->atmeth->rkey),
+			   IB_ACCESS_REMOTE_ATOMIC, va, sizeof(u64));
 	if (!mr)
 		return ODPH_NAK_REM_ACCESS;
 	ret = odph_mr_atomic(mr, va, pkt->opcode,

@@ -31,13 +31,15 @@ static int odph_query_device(struct ib_device *ib, struct ib_device_attr *a,
 	a->max_qp_wr = ODPH_MAX_QP_WR;
 	a->device_cap_flags = IB_DEVICE_BAD_PKEY_CNTR | IB_DEVICE_BAD_QKEY_CNTR |
 			      IB_DEVICE_RC_RNR_NAK_GEN | IB_DEVICE_SRQ_RESIZE |
-			      IB_DEVICE_SYS_IMAGE_GUID;
+			      IB_DEVICE_SYS_IMAGE_GUID | IB_DEVICE_MEM_WINDOW |
+			      IB_DEVICE_MEM_WINDOW_TYPE_2B;
 	a->max_send_sge = ODPH_MAX_SGE;
 	a->max_recv_sge = ODPH_MAX_SGE;
 	a->max_sge_rd = ODPH_MAX_SGE;
 	a->max_cq = ODPH_MAX_CQ;
 	a->max_cqe = ODPH_MAX_CQE - 1;
 	a->max_mr = ODPH_MAX_MR;
+	a->max_mw = ODPH_MAX_MW;
 	a->max_pd = ODPH_MAX_PD;
 	a->max_qp_rd_atom = ODPH_MAX_RD_ATOMIC;
 	a->max_qp_init_rd_atom = ODPH_MAX_RD_ATOMIC;
@@ -302,6 +304,7 @@ static const struct ib_device_ops odph_dev_ops = {
 
 	.advise_mr = odph_advise_mr,
 	.alloc_hw_port_stats = odph_alloc_hw_port_stats,
+	.alloc_mw = odph_alloc_mw,
 	.alloc_pd = odph_alloc_pd,
 	.alloc_ucontext = odph_alloc_ucontext,
 	.create_ah = odph_create_ah,
@@ -310,6 +313,7 @@ static const struct ib_device_ops odph_dev_ops = {
 	.create_srq = odph_create_srq,
 	.create_user_ah = odph_create_ah,
 	.dealloc_driver = odph_dealloc_driver,
+	.dealloc_mw = odph_dealloc_mw,
 	.dealloc_pd = odph_dealloc_pd,
 	.dealloc_ucontext = odph_dealloc_ucontext,
 	.dereg_mr = odph_dereg_mr,
@@ -344,6 +348,7 @@ static const struct ib_device_ops odph_dev_ops = {
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, odph_ah, ib),
 	INIT_RDMA_OBJ_SIZE(ib_cq, odph_cq, ib),
+	INIT_RDMA_OBJ_SIZE(ib_mw, odph_mw, ib),
 	INIT_RDMA_OBJ_SIZE(ib_pd, odph_pd, ib),
 	INIT_RDMA_OBJ_SIZE(ib_qp, odph_qp, ib),
 	INIT_RDMA_OBJ_SIZE(ib_srq, odph_srq, ib),

@@ -171,6 +171,8 @@ int vt_post(struct ibv_qp *qp, const struct vt_op *op)
 	if (op->opcode == IBV_WR_SEND_WITH_IMM ||
 	    op->opcode == IBV_WR_RDMA_WRITE_WITH_IMM)
 		wr.imm_data = htonl(op->imm);
+	if (op->opcode == IBV_WR_SEND_WITH_INV)
+		wr.invalidate_rkey = op->rkey;
 	if (op->ah) {
 		wr.wr.ud.ah = op->ah;
 		wr.wr.ud.remote_qpn = op->remote_qpn;

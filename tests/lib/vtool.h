@@ -112,7 +112,7 @@ struct vt_op {
 	void *laddr;
 	uint32_t len, lkey;
 	uint64_t raddr;
-	uint32_t rkey;
+	uint32_t rkey;		/* also the rkey a SEND_WITH_INV invalidates */
 	uint64_t compare_add, swap;
 	uint32_t imm;
 	struct ibv_ah *ah;

@@ -122,9 +122,9 @@ if rxe_setup; then
 		cross_odp rxe ibv_rc_pingpong -c -s 8192 -n 50
 	tap_case "odph server with ODP MRs, rxe client, checked" \
 		cross_odp odph ibv_rc_pingpong -c -s 8192 -n 50
-	tap_case "rxe server, odph client: every RC opcode, data checked" \
+	tap_case "rxe server, odph client: every RC opcode and a memory window, data checked" \
 		cross rxe tests/build/xfer_tool
-	tap_case "odph server, rxe client: every RC opcode, data checked" \
+	tap_case "odph server, rxe client: every RC opcode and a memory window, data checked" \
 		cross odph tests/build/xfer_tool
 	tap_case "rxe server, odph client (ODP MRs): every RC opcode" \
 		cross_odp rxe tests/build/xfer_tool
@@ -150,7 +150,7 @@ rxe_teardown
 if netns_setup; then
 	tap_case "5% loss, 10% reorder: 16 KiB messages arrive intact, retransmitted" \
 		lossy ibv_rc_pingpong -c -s 16384 -m 1024 -n 100
-	tap_case "5% loss, 10% reorder: every RC opcode, data checked" \
+	tap_case "5% loss, 10% reorder: every RC opcode and a memory window, data checked" \
 		lossy tests/build/xfer_tool
 else
 	tap_case "namespaces set up" false

@@ -33,10 +33,6 @@ CASE_TIMEOUT = int(os.environ.get('PYVERBS_CASE_TIMEOUT', '300'))
 # Test id patterns (fnmatch, without the leading "tests.") -> why they skip.
 # README "pyverbs: what skips and why" explains each group.
 EXPECTED_SKIPS = {
-    # Memory windows (type 1 and 2): not implemented.
-    'test_mr.MWTest.*': 'memory windows: not implemented by odph',
-    'test_qpex.QpExTestCase.test_qp_ex_rc_bind_mw':
-        'memory windows: not implemented by odph',
     # XRC domains and XRC SRQs: not implemented (stock rxe 6.1: neither).
     '*xrc*': 'XRC: not implemented by odph (nor by stock rxe 6.1)',
     # Re-registration: no rereg_user_mr in odph (nor in stock rxe 6.1).

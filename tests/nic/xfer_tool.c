@@ -18,6 +18,11 @@
  * in the client, which compares what the server's memory holds with what
  * it meant to put there.  Each step prints "ok STEP" or "FAIL STEP: why";
  * the exit status is 0 only if every step passed.
+ *
+ * Memory windows: the server binds a type 2 window on its QP, the client
+ * writes through it, then invalidates it with a SEND with Invalidate
+ * (RC SEND_ONLY_WITH_INVALIDATE, IETH on the wire), and the last step
+ * checks that the invalidated rkey is a remote access error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +44,8 @@
 #define READ_OFF	(32 * 1024)	/* server: READ source */
 #define ATOMIC_OFF	(48 * 1024)	/* server: the atomic word */
 #define MSG_SIZE	10000		/* several 1024-byte MTUs, odd tail */
+#define MW_OFF		(40 * 1024)	/* server: the memory window */
+#define MW_LEN		4096
 
 struct qp_info {
 	uint32_t qpn, psn, rkey, pad;
@@ -48,19 +55,21 @@ struct qp_info {
 
 /* Client -> server commands; every one is answered by struct reply. */
 struct cmd {
-	char op;		/* R post recv, W wait recv, P fill, G get, Q */
+	char op;		/* R post recv, W wait recv, P fill, G get,
+				 * M bind a window, Q */
 	uint32_t off, len, seed;
 };
 
 struct reply {
 	int32_t status;		/* 0 or the wc status / -errno */
-	uint32_t byte_len, imm, flags;
+	uint32_t byte_len, imm, flags;	/* imm: or the invalidated rkey */
 	uint64_t wr_id;
 };
 
 struct ctx {
 	struct vt_end v;	/* device, PD, CQ, QP, our GID */
 	struct ibv_mr *mr;
+	struct ibv_mw *mw;
 	unsigned char *buf;
 	int sock;
 	bool odp;
@@ -135,7 +144,7 @@ static void fill(unsigned char *p, size_t len, uint32_t seed)
 
 static void setup(struct ctx *c, const char *dev, int gidx)
 {
-	int access = IBV_ACCESS_LOCAL_WRITE | VT_REMOTE_RWA;
+	int access = IBV_ACCESS_LOCAL_WRITE | VT_REMOTE_RWA | IBV_ACCESS_MW_BIND;
 
 	if (vt_end_open(&c->v, dev, 64, gidx))
 		die("%s", c->v.err);
@@ -225,6 +234,41 @@ static void post_recv(struct ctx *c, uint32_t off, uint32_t len)
 		die("post_recv: %s", strerror(errno));
 }
 
+/* Bind a type 2 window over [off, off + len) on our QP; its rkey. */
+static int bind_window(struct ctx *c, uint32_t off, uint32_t len,
+		       uint32_t *rkey)
+{
+	struct ibv_send_wr wr = {
+		.opcode = IBV_WR_BIND_MW, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	struct ibv_wc wc;
+
+	c->mw = ibv_alloc_mw(c->v.pd, IBV_MW_TYPE_2);
+	if (!c->mw)
+		return -errno;
+	*rkey = ibv_inc_rkey(c->mw->rkey);
+	wr.bind_mw.mw = c->mw;
+	wr.bind_mw.rkey = *rkey;
+	wr.bind_mw.bind_info = (struct ibv_mw_bind_info){
+		.mr = c->mr, .addr = (uintptr_t)c->buf + off, .length = len,
+		.mw_access_flags = IBV_ACCESS_REMOTE_WRITE,
+	};
+	if (ibv_post_send(c->v.qp, &wr, &bad))
+		return -errno;
+	return wait_wc(c, &wc);
+}
+
+/*
+ * An invalidation's rkey, else the immediate data.  rxe 6.1 flags it with
+ * the kernel's IB_WC_WITH_INVALIDATE bit, which reads as IBV_WC_IP_CSUM_OK.
+ */
+static uint32_t imm_or_inv(const struct ibv_wc *wc)
+{
+	if (wc->wc_flags & (IBV_WC_WITH_INV | IBV_WC_IP_CSUM_OK))
+		return wc->invalidated_rkey;
+	return ntohl(wc->imm_data);
+}
+
 static void serve(struct ctx *c)
 {
 	struct reply r;
@@ -243,12 +287,15 @@ static void serve(struct ctx *c)
 		case 'W':
 			r.status = wait_wc(c, &wc);
 			r.byte_len = wc.byte_len;
-			r.imm = ntohl(wc.imm_data);
+			r.imm = imm_or_inv(&wc);
 			r.flags = wc.wc_flags;
 			r.wr_id = wc.wr_id;
 			break;
 		case 'P':
 			fill(c->buf + m.off, m.len, m.seed);
+			break;
+		case 'M':
+			r.status = bind_window(c, m.off, m.len, &r.imm);
 			break;
 		case 'G':
 			xwrite(c->sock, &r, sizeof(r));
@@ -415,20 +462,62 @@ static void step_atomics(struct ctx *c)
 	}
 }
 
-/* Last: a bad rkey is a remote access error and writes nothing. */
-static void step_bad_rkey(struct ctx *c)
+/*
+ * The server binds a window, the client writes through it and then
+ * invalidates it with a SEND with Invalidate.  Returns the invalidated
+ * rkey, 0 if a step failed.
+ */
+static uint32_t step_window(struct ctx *c)
 {
-	static unsigned char before[MSG_SIZE];
+	struct reply r = call(c, 'M', MW_OFF, MW_LEN, 0, NULL);
+	uint32_t rkey = r.imm;
 	int st;
 
-	call(c, 'G', 0, MSG_SIZE, 0, before);
-	fill(c->buf, MSG_SIZE, 9);
-	st = post(c, IBV_WR_RDMA_WRITE, 0, MSG_SIZE, c->peer.addr,
-		  c->peer.rkey ^ 0x100, 0, 0);
+	if (r.status) {
+		result("mw_bind", "status %d", r.status);
+		return 0;
+	}
+	fill(c->buf, MW_LEN, 6);
+	st = post(c, IBV_WR_RDMA_WRITE, 0, MW_LEN, c->peer.addr + MW_OFF,
+		  rkey, 0, 0);
+	if (st) {
+		result("mw_write", "completion status %d", st);
+		return 0;
+	}
+	result("mw_write", server_has(c, MW_OFF, MW_LEN, c->buf));
+	call(c, 'R', 0, 64, 0, NULL);
+	st = post(c, IBV_WR_SEND_WITH_INV, 0, 64, 0, rkey, 0, 0);
+	r = call(c, 'W', 0, 0, 0, NULL);
+	if (st || r.status || r.byte_len != 64 || r.imm != rkey ||
+	    !(r.flags & (IBV_WC_WITH_INV | IBV_WC_IP_CSUM_OK))) {
+		result("send_with_inv", "status %d/%d len %u flags 0x%x rkey "
+		       "0x%x, want 0x%x", st, r.status, r.byte_len, r.flags,
+		       r.imm, rkey);
+		return 0;
+	}
+	result("send_with_inv", NULL);
+	return rkey;
+}
+
+/*
+ * Last: a bad rkey is a remote access error and writes nothing.  The
+ * rkey of the invalidated window if there is one, else a wrong MR key.
+ */
+static void step_bad_rkey(struct ctx *c, uint32_t inv)
+{
+	static unsigned char before[MSG_SIZE];
+	const char *step = inv ? "invalidated_rkey" : "bad_rkey";
+	uint32_t off = inv ? MW_OFF : 0, len = inv ? MW_LEN : MSG_SIZE;
+	int st;
+
+	call(c, 'G', off, len, 0, before);
+	fill(c->buf, len, 9);
+	st = post(c, IBV_WR_RDMA_WRITE, 0, len, c->peer.addr + off,
+		  inv ? inv : c->peer.rkey ^ 0x100, 0, 0);
 	if (st != IBV_WC_REM_ACCESS_ERR)
-		return result("bad_rkey", "status %d, want %d", st,
+		return result(step, "status %d, want %d", st,
 			      IBV_WC_REM_ACCESS_ERR);
-	result("bad_rkey", server_has(c, 0, MSG_SIZE, before));
+	result(step, server_has(c, off, len, before));
 }
 
 static void run_client(struct ctx *c)
@@ -439,7 +528,7 @@ static void run_client(struct ctx *c)
 	step_write(c, true);
 	step_read(c);
 	step_atomics(c);
-	step_bad_rkey(c);
+	step_bad_rkey(c, step_window(c));
 	call(c, 'Q', 0, 0, 0, NULL);
 }
 

@@ -590,12 +590,3 @@ ROW(query_pkey_index_1, -1, -1)
 	return ibv_query_pkey(self->d.ctx, 1, 1, &pkey);
 }
 
-ROW(alloc_mw_unsupported, EOPNOTSUPP, 0)
-{
-	struct ibv_mw *mw = ibv_alloc_mw(self->d.pd, IBV_MW_TYPE_1);
-	int e = err_of(mw);
-
-	if (mw)
-		ibv_dealloc_mw(mw);
-	return e;
-}
