@@ -106,7 +106,7 @@ static void odph_resp_read_more(struct odph_qp *qp)
 		f.pending = false;
 		spin_lock_bh(&qp->rq_lock);
 		res = odph_resp_read_due(qp);
-		if (!res || qp->state == IB_QPS_ERR ||
+		if (!res || READ_ONCE(qp->dying) || qp->state == IB_QPS_ERR ||
 		    qp->state == IB_QPS_RESET) {
 			qp->resp.read_more = false;
 			spin_unlock_bh(&qp->rq_lock);

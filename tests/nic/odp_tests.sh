@@ -73,11 +73,14 @@ counters() {
 # being dropped: it must die promptly, then both devices can be deleted
 # and rdma_odph unloaded (it is loaded again for the suites after us).
 kill_teardown() {
-	local out=tests/build/odp_stream.$$ pid i
+	local out=tests/build/odp_stream.$$ pid end
 	ab_gids || return 1
 	"$TOOL" -a odphA -A "$GA" -b odphB -B "$GB" stream >"$out" 2>&1 &
 	pid=$!
-	for i in $(seq 1 1200); do
+	# deadlines in seconds, not loop counts: on a loaded host one round
+	# of grep + sleep takes far longer than its 0.1 s
+	end=$((SECONDS + 120))
+	while [ $SECONDS -lt $end ]; do
 		grep -q streaming "$out" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -87,7 +90,8 @@ kill_teardown() {
 	kill -0 "$pid" 2>/dev/null || { echo "stream died by itself"; return 1; }
 	sleep 1
 	kill -9 "$pid"
-	for i in $(seq 1 300); do
+	end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
 		[ -d "/proc/$pid" ] || break
 		sleep 0.1
 	done
@@ -108,9 +112,19 @@ kill_teardown() {
 # stuck in the RDMA or ODP paths sleeps, and fail (a hang must not eat the
 # whole VM's time limit with nothing to show for it).
 bounded() {
-	timeout 120 "$@" && return 0
-	echo "'$*' failed or hung; kernel stacks:"
-	local p
+	# run in the background: a task stuck in the kernel (D state)
+	# ignores every signal, and timeout(1) would wait for it forever
+	local p pid end=$((SECONDS + 120))
+	"$@" &
+	pid=$!
+	while [ $SECONDS -lt $end ]; do
+		[ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" \
+			2>/dev/null || { wait "$pid"; return; }
+		sleep 0.1
+	done
+	echo "'$*' hung for 120 s; blocked tasks (sysrq w) and kernel stacks:"
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	dmesg | tail -n 80
 	for p in /proc/[0-9]*; do
 		case $(cat "$p/comm" 2>/dev/null) in
 		odp_tool|rdma|rmmod|kworker*)
