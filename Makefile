@@ -25,11 +25,10 @@ setup:
 modules: setup
 	$(KMAKE)
 
-# tests/nic/wire_build.sh: the odph_wire test module (the wire layer on its
-# own) and wire_tool, for tests/nic/wire_tests.sh.
+# kernel/ib_odp_hmm/Makefile builds the test modules too (test/, and
+# test/wire's odph_wire.ko for tests/nic/wire_tests.sh).
 tests: setup
 	$(MAKE) -C tests
-	$(if $(KVER),KVER=$(KVER)) $(if $(KDIR),KDIR=$(KDIR)) tests/nic/wire_build.sh
 
 bench-bin: setup
 	$(MAKE) -C bench

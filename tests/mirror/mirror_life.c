@@ -122,33 +122,48 @@ static long long wait_live(long long want)
 	return live;
 }
 
-/* Module names in load order from modules.order; 0 if none. */
+/*
+ * Modules in load order from modules.order, as paths below MOD_DIR without
+ * suffix ("core/odp_hmm"); 0 if none.  A line is the module's build path,
+ * absolute in 6.1 (".../kernel/ib_odp_hmm/core/odp_hmm.ko") and relative
+ * later ("core/odp_hmm.o"); modules live one directory down.
+ */
 static int module_names(char names[][64])
 {
 	FILE *f = fopen(MOD_DIR "/modules.order", "r");
-	char line[512], *base, *dot;
+	char line[512], *base, *dot, *sub;
 	int n = 0;
 
 	if (!f)
 		return 0;
 	while (n < MAX_MODS && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\r\n")] = 0;
-		base = strrchr(line, '/') ? strrchr(line, '/') + 1 : line;
+		base = strrchr(line, '/');
+		if (!base) {
+			base = line;
+			sub = NULL;
+		} else {
+			*base++ = 0;
+			sub = strrchr(line, '/') ? strrchr(line, '/') + 1 : line;
+		}
 		dot = strrchr(base, '.');
 		if (dot)
 			*dot = 0;
 		if (!*base)
 			continue;
-		snprintf(names[n++], 64, "%.63s", base);
+		snprintf(names[n++], 64, "%.20s%s%.40s", sub ? sub : "",
+			 sub ? "/" : "", base);
 	}
 	fclose(f);
 	return n;
 }
 
-/* "odp-x" -> "odp_x": the name the kernel knows the module by. */
+/* "core/odp-x" -> "odp_x": the name the kernel knows the module by. */
 static void kname(char *dst, const char *file)
 {
-	snprintf(dst, 64, "%s", file);
+	const char *base = strrchr(file, '/');
+
+	snprintf(dst, 64, "%s", base ? base + 1 : file);
 	for (char *p = dst; *p; p++)
 		if (*p == '-')
 			*p = '_';

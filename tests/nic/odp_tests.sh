@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 TOOL=tests/build/odp_tool
 WINDOW=/sys/module/rdma_odph/parameters/odp_window
-KO=kernel/ib_odp_hmm/rdma_odph.ko
+KO=kernel/ib_odp_hmm/odph/rdma_odph.ko
 DMESG_START=$(dmesg | wc -l)
 
 # odp CASE: run one odp_tool case on odphA -> odphB

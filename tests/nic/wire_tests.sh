@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # wire_tests.sh - the odph wire layer (odph_net.c, odph_icrc.c,
 # odph_opcode.c) through the odph_wire test module, in the VM:
-#	tests/nic/wire_build.sh          (host: module + tools)
+#	make modules tests               (host: odph_wire.ko + wire_tool)
 #	tests/vm/run -- tests/nic/wire_tests.sh
-# WIRE_BUILD=DIR: where wire_build.sh put odph_wire.ko and wire_tool
-# (default tests/build/wire).
+# odph_wire.ko comes from kernel/ib_odp_hmm/test/wire, which in a guest
+# booted with --project-modules (make check-debug) is the build for that
+# kernel; wire_tool from tests/build.
 #
 #  1. ICRC bit-compatibility with the stock rdma_rxe, both ways: rxe0 in
 #     init_net on veth r0, the peer r1 in namespace wireR.  Packets from
@@ -26,9 +27,8 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 
 IP=/bin/ip	# busybox's ip applet shadows iproute2 in the VM
-W=${WIRE_BUILD:-tests/build/wire}
-TOOL=$W/wire_tool
-KO=$W/odph_wire.ko
+TOOL=tests/build/wire_tool
+KO=kernel/ib_odp_hmm/test/wire/odph_wire.ko
 QKEY=0x11111111
 SPLATS='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection|lockdep|circular locking'
 
@@ -538,7 +538,7 @@ unload() {
 # ---------------------------------------------------------------- main
 
 if [ ! -f "$KO" ] || [ ! -x "$TOOL" ]; then
-	tap_case "odph_wire.ko and wire_tool built (tests/nic/wire_build.sh)" false
+	tap_case "odph_wire.ko and wire_tool built (make modules tests)" false
 	tap_done
 	exit 1
 fi

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * wire_tool - userspace helper of tests/nic/wire_tests.sh (built by
- * tests/nic/wire_build.sh into tests/build/wire/).  Subcommands:
+ * tests/Makefile into tests/build/).  Subcommands:
  *
  *   ctl CMD...                  one command to /dev/odph_wire (the
  *                               odph_wire test module), print the reply;

@@ -26,7 +26,7 @@
  *				ICRC included: "icrc COMPUTED STORED PAGED"
  *				(PAGED: the same packet as a paged skb)
  *
- * Build: tests/nic/wire_build.sh (not part of kernel/ib_odp_hmm/Kbuild).
+ * Build: the Makefile's "wire" target (test/wire/Kbuild).
  */
 #include <linux/ctype.h>
 #include <linux/inet.h>

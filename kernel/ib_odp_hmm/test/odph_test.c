@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * odph_test: a test-only device that drives the mirror core the way a NIC
- * does, through the private uAPI in tests/include/odph_test_uapi.h.
+ * does, through the private uAPI beside it, odph_test_uapi.h.
  *
  * Device READ and WRITE copy through the device page table page by page
  * inside access sections, faulting (outside the section) on a miss, exactly
