@@ -268,7 +268,16 @@ struct odph_qp {
 	refcount_t ref;			/* rx path lookups */
 	struct completion released;
 
-	spinlock_t state_lock;		/* state, attr */
+	/*
+	 * Locks, outermost first: state_lock, sq_lock, rq_lock.  state,
+	 * attr, path and mtu change only with all three held
+	 * (odph_qp_lock_all()), so the requester and completer (sq_lock)
+	 * and the responder (rq_lock) read them exactly under their own
+	 * lock.  Lockless readers of state (the post_send doorbell, the
+	 * completer's kick, the QP's work) use READ_ONCE() and only pick
+	 * which locked path runs next, which checks again.
+	 */
+	spinlock_t state_lock;
 	enum ib_qp_state state;
 	struct ib_qp_attr attr;		/* last modify_qp values */
 	struct odph_path path;		/* RC/UC primary path */
@@ -286,7 +295,8 @@ struct odph_qp {
 	void *swqes;			/* one odph_swqe per ring slot */
 	u32 sq_fetch;			/* next ring slot to copy */
 	u32 sq_cur;			/* slot being sent */
-	u32 req_psn;			/* next PSN to send */
+	u32 req_psn;			/* next PSN to send; also set by
+					 * modify_qp under odph_qp_lock_all() */
 	u32 ssn;
 	u32 rd_atomic_out;		/* outstanding reads and atomics */
 	struct timer_list retry_timer;
@@ -307,7 +317,7 @@ struct odph_qp {
 	struct odph_queue rq;
 	u32 rq_max_sge;
 	struct odph_resp {
-		u32 psn;		/* expected PSN */
+		u32 psn;		/* expected PSN (rq_lock) */
 		u32 msn;
 		bool nak_sent;		/* one PSN sequence NAK per gap */
 		bool fatal;		/* a NAK moved the QP to error */
@@ -438,6 +448,7 @@ int odph_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 struct odph_qp *odph_qp_get(struct odph_dev *dev, u32 qpn);
 void odph_qp_put(struct odph_qp *qp);
 void odph_qp_error(struct odph_qp *qp);
+void odph_qp_fail(struct odph_qp *qp);
 
 /* odph_main.c, odph_verbs.c */
 void odph_dealloc_driver(struct ib_device *ib);

@@ -79,9 +79,9 @@ void odph_comp_retire(struct odph_qp *qp)
 	more = odph_req_has_work(qp);
 	spin_unlock_bh(&qp->sq_lock);
 
-	if (failed && qp->state != IB_QPS_ERR)
-		odph_qp_error(qp);
-	else if (more && qp->state == IB_QPS_RTS)
+	if (failed)
+		odph_qp_fail(qp);
+	else if (more && READ_ONCE(qp->state) == IB_QPS_RTS)
 		odph_req_kick(qp);	/* what waited for this may go now */
 }
 

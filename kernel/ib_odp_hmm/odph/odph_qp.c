@@ -230,6 +230,7 @@ err_free_res:
 
 /* ---- modify / query ---- */
 
+/* Caller holds state_lock: the state checked is the one it applies to. */
 static int odph_qp_check_attr(struct odph_qp *qp, struct ib_qp_attr *attr,
 			      int mask)
 {
@@ -257,11 +258,35 @@ static int odph_qp_check_attr(struct odph_qp *qp, struct ib_qp_attr *attr,
 	return 0;
 }
 
-/* Caller must hold qp->state_lock. */
+/*
+ * Take every QP lock, in order (see struct odph_qp): what the engines read
+ * under sq_lock or rq_lock is then stable for them.
+ */
+static void odph_qp_lock_all(struct odph_qp *qp)
+	__acquires(&qp->state_lock) __acquires(&qp->sq_lock)
+	__acquires(&qp->rq_lock)
+{
+	spin_lock_bh(&qp->state_lock);
+	spin_lock(&qp->sq_lock);
+	spin_lock(&qp->rq_lock);
+}
+
+static void odph_qp_unlock_all(struct odph_qp *qp)
+	__releases(&qp->rq_lock) __releases(&qp->sq_lock)
+	__releases(&qp->state_lock)
+{
+	spin_unlock(&qp->rq_lock);
+	spin_unlock(&qp->sq_lock);
+	spin_unlock_bh(&qp->state_lock);
+}
+
+/* Caller holds every QP lock (odph_qp_lock_all()). */
 static void odph_qp_apply(struct odph_qp *qp, struct ib_qp_attr *attr,
 			  int mask, struct odph_path *path)
 {
 	lockdep_assert_held(&qp->state_lock);
+	lockdep_assert_held(&qp->sq_lock);
+	lockdep_assert_held(&qp->rq_lock);
 	if (mask & IB_QP_AV)
 		qp->path = *path;
 	if (mask & IB_QP_PATH_MTU) {
@@ -299,7 +324,7 @@ static void odph_qp_apply(struct odph_qp *qp, struct ib_qp_attr *attr,
 	if (mask & IB_QP_PORT)
 		qp->attr.port_num = attr->port_num;
 	if (mask & IB_QP_STATE) {
-		qp->state = attr->qp_state;
+		WRITE_ONCE(qp->state, attr->qp_state);
 		qp->attr.qp_state = attr->qp_state;
 		/* UD has no path MTU: a datagram may be as big as the port's. */
 		if (odph_qp_is_ud(qp))
@@ -369,22 +394,26 @@ int odph_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 
 	if (mask & ~IB_QP_ATTR_STANDARD_BITS)
 		return -EOPNOTSUPP;
-	ret = odph_qp_check_attr(qp, attr, mask);
-	if (ret)
-		return ret;
 	if (mask & IB_QP_AV) {
+		/* a route lookup, which may sleep: before the locks */
 		ret = odph_path_from_ah(qp->dev, &path, &attr->ah_attr);
 		if (ret)
 			return ret;
 	}
 
-	spin_lock_bh(&qp->state_lock);
+	odph_qp_lock_all(qp);
+	/* checked against the state it applies to, in one step */
+	ret = odph_qp_check_attr(qp, attr, mask);
+	if (ret) {
+		odph_qp_unlock_all(qp);
+		return ret;
+	}
 	odph_qp_apply(qp, attr, mask, &path);
 	if (mask & (IB_QP_AV | IB_QP_DEST_QPN))
 		odph_qp_set_sport(qp, &qp->path);
 	to_err = (mask & IB_QP_STATE) && attr->qp_state == IB_QPS_ERR;
 	to_reset = (mask & IB_QP_STATE) && attr->qp_state == IB_QPS_RESET;
-	spin_unlock_bh(&qp->state_lock);
+	odph_qp_unlock_all(qp);
 
 	if (to_reset)
 		odph_qp_reset(qp);
@@ -424,13 +453,47 @@ int odph_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	return 0;
 }
 
-/* Move to the error state and flush both queues. */
+/* Move to the error state and flush both queues (modify_qp to ERR). */
 void odph_qp_error(struct odph_qp *qp)
 {
-	spin_lock_bh(&qp->state_lock);
-	qp->state = IB_QPS_ERR;
+	odph_qp_lock_all(qp);
+	WRITE_ONCE(qp->state, IB_QPS_ERR);
 	qp->attr.qp_state = IB_QPS_ERR;
-	spin_unlock_bh(&qp->state_lock);
+	odph_qp_unlock_all(qp);
+	odph_req_flush(qp);
+	odph_resp_flush(qp);
+}
+
+/**
+ * odph_qp_fail - an engine's error moves the QP to ERR
+ * @qp: the QP whose WQE failed, or whose responder met a fatal error
+ *
+ * Only a QP that can carry traffic (RTR, RTS, SQD, SQE) moves, and the
+ * check and the move are one step under state_lock: a packet that raced
+ * with the consumer's modify_qp(RESET) or a move to ERR changes nothing.
+ *
+ * Context: process or softirq; takes state_lock, sq_lock and rq_lock.
+ */
+void odph_qp_fail(struct odph_qp *qp)
+{
+	bool live;
+
+	odph_qp_lock_all(qp);
+	switch (qp->state) {
+	case IB_QPS_RTR:
+	case IB_QPS_RTS:
+	case IB_QPS_SQD:
+	case IB_QPS_SQE:
+		live = true;
+		WRITE_ONCE(qp->state, IB_QPS_ERR);
+		qp->attr.qp_state = IB_QPS_ERR;
+		break;
+	default:
+		live = false;
+	}
+	odph_qp_unlock_all(qp);
+	if (!live)
+		return;
 	odph_req_flush(qp);
 	odph_resp_flush(qp);
 }
@@ -527,6 +590,7 @@ int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 {
 	struct odph_qp *qp = to_odph_qp(ibqp);
 	enum ib_qp_state state = READ_ONCE(qp->state);
+	unsigned long flags;
 	int ret = 0;
 	u32 next;
 
@@ -541,7 +605,12 @@ int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (qp->user)
 		goto kick;
 
-	spin_lock_bh(&qp->sq_lock);
+	/*
+	 * irqsave, not _bh: the MAD layer posts to the GSI QP with IRQs
+	 * disabled (ib_send_mad() under its send queue's irqsave lock), and
+	 * local_bh_enable() must not run with IRQs off.
+	 */
+	spin_lock_irqsave(&qp->sq_lock, flags);
 	for (; wr; wr = wr->next) {
 		next = odph_queue_next(&qp->sq, qp->sq.buf->producer_index);
 		if (next == qp->sq.kidx) {
@@ -554,11 +623,13 @@ int odph_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 			break;
 		smp_store_release(&qp->sq.buf->producer_index, next);
 	}
-	spin_unlock_bh(&qp->sq_lock);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
 	if (ret)
 		*bad = wr;
 kick:
-	if (state == IB_QPS_ERR)
+	if (irqs_disabled())
+		odph_qp_queue(qp, &qp->req_work);	/* sends or flushes */
+	else if (state == IB_QPS_ERR)
 		odph_req_flush(qp);	/* posted in ERR: flushed at once */
 	else
 		odph_req_kick(qp);

@@ -682,9 +682,13 @@ static void odph_req_run(struct odph_qp *qp, bool can_sleep)
  */
 void odph_req_kick(struct odph_qp *qp)
 {
-	bool can_sleep = !in_interrupt() && !irqs_disabled();
+	bool can_sleep = !in_interrupt();
 
-	if (in_hardirq()) {
+	/*
+	 * The run takes _bh locks: with IRQs disabled (hardirq, or a caller
+	 * under an irqsave lock such as the MAD layer) it goes to the work.
+	 */
+	if (in_hardirq() || irqs_disabled()) {
 		odph_qp_queue(qp, &qp->req_work);
 		return;
 	}
@@ -699,9 +703,21 @@ void odph_req_kick(struct odph_qp *qp)
 	}
 }
 
+/*
+ * The QP's work: the requester's deferred runs, and what a post with IRQs
+ * disabled left to it (odph_post_send()), a flush included when the QP is
+ * in ERR.  state is read locklessly as in odph_post_send(): a QP moving to
+ * ERR flushes its WQEs itself (odph_qp_error()), so a stale read at worst
+ * runs a requester that finds the QP not in RTS.
+ */
 void odph_req_work(struct work_struct *work)
 {
-	odph_req_kick(container_of(work, struct odph_qp, req_work));
+	struct odph_qp *qp = container_of(work, struct odph_qp, req_work);
+
+	if (READ_ONCE(qp->state) == IB_QPS_ERR)
+		odph_req_flush(qp);
+	else
+		odph_req_kick(qp);
 }
 
 /* Complete every WQE not yet completed with IB_WC_WR_FLUSH_ERR. */

@@ -945,8 +945,8 @@ void odph_resp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
 	while ((out = __skb_dequeue(&c.out)))
 		odph_net_xmit(qp->dev, &qp->path, out);	/* counts its errors */
 	consume_skb(skb);
-	if (fatal && qp->state != IB_QPS_ERR)
-		odph_qp_error(qp);
+	if (fatal)
+		odph_qp_fail(qp);
 }
 
 /* Complete every posted receive WQE with IB_WC_WR_FLUSH_ERR. */
