@@ -367,14 +367,33 @@ static bool odp_consume_injection(struct odp_mirror *m, int *err)
 }
 
 /**
- * odp_mirror_fault - fault [@iova, @iova + @length) for the device
- * @access: ODP_ACCESS_WRITE for a write fault
- * @window: power of two; populated pages of the @window-aligned range around
- *	the demand are mapped without faulting.  0 means no window.
+ * odp_mirror_fault() - fault pages in and map them for the device
+ * @m: the mirror
+ * @iova: first device address demanded
+ * @length: bytes demanded, at least 1
+ * @access: %ODP_ACCESS_WRITE for a write fault, else 0
+ * @window: 0 or a power of two: the populated pages of the @window-aligned
+ *	range around the demand (clipped to the mirror) are mapped too, without
+ *	being faulted.  0 means no window.
  *
- * Sleeps.  Returns 0, -ERANGE outside the mirror, -EINVAL for a bad window,
- * -EFAULT for an unmapped or inaccessible address, -EPERM for a write to a
- * read-only mapping, -EBUSY when invalidations kept racing, or -ENOMEM.
+ * Faults the pages of [@iova, @iova + @length) in with hmm_range_fault() and
+ * installs them in the device page table, one PMD-sized chunk at a time;
+ * chunks mapped before an error stay mapped.  A chunk that raced with an
+ * invalidation is retried for up to HMM_RANGE_DEFAULT_TIMEOUT milliseconds.
+ *
+ * Context: Process context.  Sleeps.  Takes the mmap lock of the mirrored mm
+ * for read around each hmm_range_fault(), then the table allocation lock and
+ * the mirror's pt_lock, and allocates with GFP_KERNEL.  The caller must hold
+ * none of these locks nor one that the &odp_mirror_ops.invalidate callback
+ * takes, and must not be inside an access section: the fault may trigger an
+ * invalidation of @m, which waits for every section in flight.  Safe against
+ * concurrent faults, prefetches, lookups and invalidations of @m.
+ *
+ * Return: 0 on success; -ERANGE when the demand is not inside the mirror;
+ * -EINVAL for a bad @window; -EFAULT for an unmapped or inaccessible address,
+ * or when the mirrored mm has no users left; -EPERM for a write to a
+ * read-only mapping; -EBUSY when invalidations kept racing until the
+ * timeout; -ENOMEM; or the error set by odp_mirror_inject_faults().
  */
 int odp_mirror_fault(struct odp_mirror *m, u64 iova, u64 length,
 		     unsigned int access, u64 window)
@@ -415,9 +434,26 @@ out_trace:
 EXPORT_SYMBOL_GPL(odp_mirror_fault);
 
 /**
- * odp_mirror_prefetch - map [@iova, @iova + @length) ahead of device use
- * @flags: ODP_PREFETCH_WRITE to fault writable; ODP_PREFETCH_NO_FAULT to
- *	map only what is already populated (never fails for absent pages)
+ * odp_mirror_prefetch() - map pages ahead of device use
+ * @m: the mirror
+ * @iova: first device address to map
+ * @length: bytes to map, at least 1
+ * @flags: %ODP_PREFETCH_WRITE to fault writable; %ODP_PREFETCH_NO_FAULT to
+ *	map only what is already populated, without faulting
+ *
+ * The ibv_advise_mr() path: like odp_mirror_fault() of the whole range with
+ * no window, but neither counted as a fault nor subject to fault injection.
+ *
+ * Context: As odp_mirror_fault(): process context, sleeps, takes the mmap
+ * lock of the mirrored mm for read, the table allocation lock and pt_lock.
+ * The caller must hold none of them nor one that the
+ * &odp_mirror_ops.invalidate callback takes, and must not be inside an
+ * access section.
+ *
+ * Return: 0 on success; -EINVAL for unknown @flags; -ERANGE when the range
+ * is not inside the mirror; otherwise an error as for odp_mirror_fault().
+ * With %ODP_PREFETCH_NO_FAULT absent or inaccessible pages are no error: it
+ * fails only with -EFAULT when the mirrored mm has no users left, or -ENOMEM.
  */
 int odp_mirror_prefetch(struct odp_mirror *m, u64 iova, u64 length,
 			unsigned int flags)
@@ -446,8 +482,18 @@ int odp_mirror_prefetch(struct odp_mirror *m, u64 iova, u64 length,
 EXPORT_SYMBOL_GPL(odp_mirror_prefetch);
 
 /**
- * odp_mirror_inject_faults - make the next @count faults fail with -@error
- * (testing aid; @error is a positive errno)
+ * odp_mirror_inject_faults() - make the next faults of a mirror fail
+ * @m: the mirror
+ * @count: how many odp_mirror_fault() calls fail; 0 stops injecting
+ * @error: positive errno they fail with, as -@error
+ *
+ * A testing aid.  Only odp_mirror_fault() calls that pass their argument
+ * checks consume an injected failure (odp_mirror_prefetch() does not); each
+ * is counted in %ODP_CNT_FAULT_ERRORS.
+ *
+ * Context: Any context; takes no lock.  @count and @error are not updated
+ * together: an odp_mirror_fault() running concurrently may consume a
+ * failure with the previous @error.
  */
 void odp_mirror_inject_faults(struct odp_mirror *m, unsigned int count,
 			      int error)

@@ -201,11 +201,27 @@ static void odp_set_range(struct odp_mirror *m, struct mm_struct *mm)
 }
 
 /**
- * odp_mirror_create - mirror a range of @mm (or all of it) for a device
+ * odp_mirror_create() - mirror a range of an address space for a device
+ * @mm: address space to mirror; the caller keeps the mm_struct alive for the
+ *	call (typically current->mm of the registering process)
+ * @attr: what to mirror and for which device.  Copied; @attr->dma_dev,
+ *	@attr->ops and @attr->priv must stay valid until odp_mirror_destroy().
  *
- * Nothing is mapped up front.  Must be called from a context where @mm is
- * alive (typically the registering process).  Returns an ERR_PTR on error:
- * -EINVAL for a bad @attr, -ENOMEM, or the notifier's insertion error.
+ * Nothing is mapped up front: pages are mapped by odp_mirror_fault() and
+ * odp_mirror_prefetch() and zapped by an mmu_interval_notifier on
+ * [@attr->va, @attr->va + @attr->length), or on all of @mm with
+ * %ODP_MIRROR_IMPLICIT.  The mirror holds an mmgrab() reference on @mm, not
+ * an mmget() one: it does not keep the address space alive, and faults fail
+ * with -EFAULT once the last user of @mm is gone.
+ *
+ * Context: Process context.  Sleeps (GFP_KERNEL allocations).  Takes the mmap
+ * lock of @mm for write when @mm has no interval notifier yet, so the caller
+ * must not hold the mmap lock of @mm.
+ *
+ * Return: the new mirror, or an ERR_PTR(): -EINVAL for a bad @attr (unknown
+ * flags, a range that is empty, not page aligned, wraps or exceeds the task
+ * size), -ENOMEM, -ESRCH when @mm has no users left, or the error of
+ * mmu_interval_notifier_insert().
  */
 struct odp_mirror *odp_mirror_create(struct mm_struct *mm,
 				     const struct odp_mirror_attr *attr)
@@ -255,11 +271,23 @@ err_free_pt:
 EXPORT_SYMBOL_GPL(odp_mirror_create);
 
 /**
- * odp_mirror_destroy - release every mapping and free the mirror
+ * odp_mirror_destroy() - release every mapping and free a mirror
+ * @m: mirror from odp_mirror_create()
  *
- * The caller guarantees that no fault, prefetch or access section of this
- * mirror runs or starts any more.  Mappings are released while the notifier
- * is still registered, so no page can be freed under us meanwhile.
+ * Zaps the whole device page table (calling &odp_mirror_ops.invalidate for
+ * what was mapped, dirtying pages the device wrote, unmapping DMA addresses)
+ * while the interval notifier is still registered, so no page can be freed
+ * under the mirror meanwhile; then removes the notifier, drops the mmgrab()
+ * reference on the mm and frees the tables and @m.
+ *
+ * Context: Process context.  Sleeps: takes the mirror's pt_lock and waits in
+ * mmu_interval_notifier_remove() for a running invalidation of the mirror.
+ * Does not take the mmap lock.  The caller guarantees that no fault,
+ * prefetch, lookup or access section of @m runs or starts any more (in
+ * particular it is not inside one), and must not call it from an mmu
+ * notifier callback such as &odp_mirror_ops.invalidate, nor with a lock held
+ * that this callback takes.  Invalidations of the mirrored range may still
+ * run concurrently; pt_lock orders them against the final zap.
  */
 void odp_mirror_destroy(struct odp_mirror *m)
 {
@@ -276,20 +304,46 @@ void odp_mirror_destroy(struct odp_mirror *m)
 }
 EXPORT_SYMBOL_GPL(odp_mirror_destroy);
 
-/* The mirror's id in the odp tracepoints (odp_trace.h). */
+/**
+ * odp_mirror_id() - the mirror's id in the odp tracepoints
+ * @m: the mirror
+ *
+ * Context: Any context; takes no lock.
+ *
+ * Return: the id the odp tracepoints (odp_trace.h) report for @m, unique
+ * among the mirrors created since the module was loaded.
+ */
 u32 odp_mirror_id(struct odp_mirror *m)
 {
 	return m->id;
 }
 EXPORT_SYMBOL_GPL(odp_mirror_id);
 
+/**
+ * odp_mirror_priv() - the NIC's private pointer of a mirror
+ * @m: the mirror
+ *
+ * Context: Any context; takes no lock.
+ *
+ * Return: @attr->priv as given to odp_mirror_create().
+ */
 void *odp_mirror_priv(struct odp_mirror *m)
 {
 	return m->attr.priv;
 }
 EXPORT_SYMBOL_GPL(odp_mirror_priv);
 
-/* odp_mirror_contains - is [@iova, @iova + @length) inside the mirror? */
+/**
+ * odp_mirror_contains() - is a range of device addresses inside the mirror?
+ * @m: the mirror
+ * @iova: first device address of the range
+ * @length: bytes in the range
+ *
+ * Context: Any context; takes no lock (reads only what is fixed at creation).
+ *
+ * Return: true if [@iova, @iova + @length) is not empty, does not wrap and
+ * lies inside the iova range of @m.
+ */
 bool odp_mirror_contains(struct odp_mirror *m, u64 iova, u64 length)
 {
 	u64 last;
@@ -302,8 +356,30 @@ EXPORT_SYMBOL_GPL(odp_mirror_contains);
 
 /* ---- the NIC's hot path ---- */
 
+/**
+ * odp_mirror_access_begin() - open an access section
+ * @m: the mirror
+ *
+ * The device translates with odp_mirror_lookup() and uses the pages it finds
+ * inside an access section.  An invalidation of @m zaps the leaves first and
+ * then waits until no section of @m is in flight before it releases their
+ * pages, so a page found by a lookup stays usable until
+ * odp_mirror_access_end().  Sections may nest and may cover several lookups,
+ * but an invalidation of @m waits for all of them, also those opened after
+ * it started, and spins when it must not block: keep them short.
+ *
+ * Context: Any context except NMI: process, softirq or hardirq.  Disables
+ * preemption until the matching odp_mirror_access_end(), which the caller
+ * must reach in the same context.  Nothing in between may sleep, call
+ * odp_mirror_fault(), odp_mirror_prefetch() or odp_mirror_destroy(), or
+ * wait for anything held by an invalidation of the mirrored mm (the mirror's
+ * pt_lock, the mmap lock, a lock that the &odp_mirror_ops.invalidate
+ * callback takes): that invalidation waits for the section.
+ */
 void odp_mirror_access_begin(struct odp_mirror *m)
+	__acquires(m)
 {
+	__acquire(m);
 	preempt_disable();
 	atomic_inc(&m->inflight);
 	/* Pairs with the smp_mb() in odp_wait_inflight(). */
@@ -311,11 +387,24 @@ void odp_mirror_access_begin(struct odp_mirror *m)
 }
 EXPORT_SYMBOL_GPL(odp_mirror_access_begin);
 
+/**
+ * odp_mirror_access_end() - close an access section
+ * @m: the mirror
+ *
+ * Ends the section opened by the matching odp_mirror_access_begin() and
+ * wakes an invalidation waiting for it.  Pages found by lookups in the
+ * section must not be used any more.
+ *
+ * Context: Any context except NMI, inside an access section of @m opened in
+ * the same context.  Does not sleep; re-enables preemption.
+ */
 void odp_mirror_access_end(struct odp_mirror *m)
+	__releases(m)
 {
 	if (atomic_dec_and_test(&m->inflight))
 		wake_up_var(&m->inflight);
 	preempt_enable();
+	__release(m);
 }
 EXPORT_SYMBOL_GPL(odp_mirror_access_end);
 
@@ -337,12 +426,24 @@ static bool odp_mark_dirty(u64 *slot, u64 *e)
 }
 
 /**
- * odp_mirror_lookup - translate @iova for a device access
- * @access: 0 to read, ODP_ACCESS_WRITE to write (marks the leaf dirty)
+ * odp_mirror_lookup() - translate a device address for a device access
+ * @m: the mirror
+ * @iova: device address to translate
+ * @access: 0 to read, %ODP_ACCESS_WRITE to write; a write marks the leaf
+ *	dirty, so that the page is dirtied when it is invalidated
+ * @x: filled with the translation on success
  *
- * Caller must be inside an access section.  Returns 0 and fills @x,
- * -ENOENT when no leaf allows the access (fault it, outside the section),
- * or -ERANGE when @iova is outside the mirror.
+ * Walks the device page table without a lock.  The page in @x may be used
+ * until the end of the access section only: after odp_mirror_access_end()
+ * it may be zapped and freed at any time.
+ *
+ * Context: Any context except NMI, inside an access section of @m
+ * (odp_mirror_access_begin()), so with preemption disabled.  Does not sleep
+ * and takes no lock.
+ *
+ * Return: 0 with @x filled; -ENOENT when no leaf allows the access (end the
+ * section, call odp_mirror_fault() and retry); -ERANGE when @iova is outside
+ * the mirror.
  */
 int odp_mirror_lookup(struct odp_mirror *m, u64 iova, unsigned int access,
 		      struct odp_xlate *x)
@@ -350,6 +451,10 @@ int odp_mirror_lookup(struct odp_mirror *m, u64 iova, unsigned int access,
 	unsigned int npages, sub;
 	dma_addr_t *dma;
 	u64 *slot, e;
+
+	/* Only an access section keeps the leaf's page from being released. */
+	lockdep_assert_preemption_disabled();
+	lockdep_assert(atomic_read(&m->inflight) > 0);
 
 	if (iova < m->iova_first || iova > m->iova_last)
 		return -ERANGE;
@@ -376,6 +481,17 @@ EXPORT_SYMBOL_GPL(odp_mirror_lookup);
 
 /* ---- counters ---- */
 
+/**
+ * odp_mirror_counters() - snapshot the counters of a mirror
+ * @m: the mirror
+ * @out: filled with one value per &enum odp_counter
+ *
+ * Each counter is read atomically, but not all at the same instant: the
+ * snapshot may mix values from before and after a concurrent fault or
+ * invalidation.
+ *
+ * Context: Any context; takes no lock.
+ */
 void odp_mirror_counters(struct odp_mirror *m, struct odp_counters *out)
 {
 	int i;
@@ -385,6 +501,16 @@ void odp_mirror_counters(struct odp_mirror *m, struct odp_counters *out)
 }
 EXPORT_SYMBOL_GPL(odp_mirror_counters);
 
+/**
+ * odp_global_counters() - snapshot the counters summed over all mirrors
+ * @out: filled with one value per &enum odp_counter
+ *
+ * The sums cover every mirror since the module was loaded, destroyed ones
+ * included.  As for odp_mirror_counters(), the values are not read at the
+ * same instant.
+ *
+ * Context: Any context; takes no lock.
+ */
 void odp_global_counters(struct odp_counters *out)
 {
 	int i;
@@ -394,18 +520,47 @@ void odp_global_counters(struct odp_counters *out)
 }
 EXPORT_SYMBOL_GPL(odp_global_counters);
 
+/**
+ * odp_mirror_mapped_pages() - pages the device page table maps now
+ * @m: the mirror
+ *
+ * Context: Any context; takes no lock.  The value may be stale by the time
+ * it is used.
+ *
+ * Return: the number of PAGE_SIZE pages mapped by valid leaves of @m (a huge
+ * leaf counts as the pages of its PMD).
+ */
 u64 odp_mirror_mapped_pages(struct odp_mirror *m)
 {
 	return atomic64_read(&m->mapped);
 }
 EXPORT_SYMBOL_GPL(odp_mirror_mapped_pages);
 
+/**
+ * odp_mirror_table_bytes() - memory used by the device page table
+ * @m: the mirror
+ *
+ * Tables are only freed by odp_mirror_destroy(), so the value never shrinks
+ * while the mirror lives.
+ *
+ * Context: Any context; takes no lock.
+ *
+ * Return: bytes allocated for the tables of @m, including the DMA address
+ * pages of a mirror with a &odp_mirror_attr.dma_dev.
+ */
 u64 odp_mirror_table_bytes(struct odp_mirror *m)
 {
 	return odp_pt_bytes(&m->pt);
 }
 EXPORT_SYMBOL_GPL(odp_mirror_table_bytes);
 
+/**
+ * odp_live_mirrors() - number of mirrors alive
+ *
+ * Context: Any context; takes no lock.
+ *
+ * Return: mirrors created by odp_mirror_create() and not yet destroyed.
+ */
 u64 odp_live_mirrors(void)
 {
 	return atomic64_read(&odp_live);

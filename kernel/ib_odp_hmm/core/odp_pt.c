@@ -64,7 +64,15 @@ static dma_addr_t *odp_pt_dma_slot(struct odp_pt *pt, u64 *table,
 }
 
 /**
- * odp_pt_init - set up an empty table covering iovas [@first, @last]
+ * odp_pt_init() - set up an empty table covering iovas [@first, @last]
+ * @pt: the table to set up
+ * @first: first iova covered
+ * @last: last iova covered
+ * @dma: allocate every table with a page of dma_addr_t, one per slot
+ *
+ * Context: Process context.  Sleeps (GFP_KERNEL allocation).
+ *
+ * Return: 0, or -ENOMEM when the root table cannot be allocated.
  */
 int odp_pt_init(struct odp_pt *pt, u64 first, u64 last, bool dma)
 {
@@ -119,12 +127,21 @@ u64 odp_pt_bytes(struct odp_pt *pt)
 }
 
 /**
- * odp_pt_read - lockless lookup of the leaf covering @iova
+ * odp_pt_read() - lockless lookup of the leaf covering @iova
+ * @pt: the table
+ * @iova: iova to look up, inside the table
  * @slotp: set to the slot of the leaf (may be NULL)
- * @dmap: set to the dma slot of the leaf (NULL unless a DMA table)
+ * @dmap: set to the dma slot of the leaf (NULL unless a DMA table; the
+ *	argument itself may be NULL)
  * @npages: set to the pages the leaf maps (1 or ODP_PT_SLOTS)
  *
- * Returns the leaf entry, or 0 when nothing maps @iova.
+ * @slotp, @dmap and @npages are only set when a leaf slot is reached.
+ *
+ * Context: Any context; takes no lock.  Tables are never freed before
+ * odp_pt_fini(), but the page of a valid leaf stays mapped only inside an
+ * access section of the mirror or under its pt_lock.
+ *
+ * Return: the leaf entry, or 0 when nothing maps @iova.
  */
 u64 odp_pt_read(struct odp_pt *pt, u64 iova, u64 **slotp, dma_addr_t **dmap,
 		unsigned int *npages)
@@ -193,11 +210,17 @@ int odp_pt_prepare(struct odp_pt *pt, u64 iova, bool huge)
 }
 
 /**
- * odp_pt_slot - the slot for @iova at level 0, or at level 1 when @huge
+ * odp_pt_slot() - the slot for @iova at level 0, or at level 1 when @huge
+ * @pt: the table
+ * @iova: iova of the slot, inside the table
+ * @huge: return the level 1 slot, where a huge leaf lives
+ * @dmap: set to the dma slot (NULL unless a DMA table); may be NULL
  *
- * Returns NULL when a table on the way is missing, or, for level 0, when a
- * huge leaf (or nothing) holds the level 1 slot.  Caller must hold the
- * mirror's pt_lock to change the slot.
+ * Context: Any context; takes no lock.  The caller must hold the mirror's
+ * pt_lock to change the slot.
+ *
+ * Return: the slot, or NULL when a table on the way is missing or, for level
+ * 0, when a huge leaf (or nothing) holds the level 1 slot.
  */
 u64 *odp_pt_slot(struct odp_pt *pt, u64 iova, bool huge, dma_addr_t **dmap)
 {

@@ -95,20 +95,47 @@ struct odp_xlate {
 	unsigned int flags;
 };
 
-/* Counters, per mirror and global (see odp_mirror_counters()). */
+/**
+ * enum odp_counter - event counters, per mirror and summed over all mirrors
+ * @ODP_CNT_FAULTS: odp_mirror_fault() calls that passed the argument checks
+ * @ODP_CNT_PAGES_FAULTED: demanded pages installed by faults and prefetches
+ *	(a page installed again counts again)
+ * @ODP_CNT_PAGES_SNAPSHOT: already populated pages installed without being
+ *	demanded: the fault window, %ODP_PREFETCH_NO_FAULT
+ * @ODP_CNT_INVALIDATIONS: notifier invalidations that zapped pages
+ * @ODP_CNT_PAGES_INVALIDATED: PAGE_SIZE pages zapped, by invalidations and
+ *	by odp_mirror_destroy()
+ * @ODP_CNT_PREFETCHES: odp_mirror_prefetch() calls that passed the argument
+ *	checks
+ * @ODP_CNT_FAULT_RETRIES: chunk attempts of faults and prefetches restarted
+ *	because an invalidation raced (hmm_range_fault() -EBUSY,
+ *	mmu_interval_read_retry(), or a demanded page gone by the walk of
+ *	its window)
+ * @ODP_CNT_PAGES_DIRTIED: pages written through the device, dirtied when
+ *	zapped
+ * @ODP_CNT_FAULT_ERRORS: odp_mirror_fault() calls that failed after the
+ *	argument checks, injected failures included
+ * @ODP_CNT_MAX: number of counters, not a counter
+ *
+ * See odp_mirror_counters() and odp_global_counters().
+ */
 enum odp_counter {
-	ODP_CNT_FAULTS,			/* odp_mirror_fault() calls */
-	ODP_CNT_PAGES_FAULTED,		/* demanded pages mapped */
-	ODP_CNT_PAGES_SNAPSHOT,		/* populated pages mapped, not faulted */
-	ODP_CNT_INVALIDATIONS,		/* notifier calls that zapped pages */
-	ODP_CNT_PAGES_INVALIDATED,	/* 4 KiB pages zapped */
-	ODP_CNT_PREFETCHES,		/* odp_mirror_prefetch() calls */
-	ODP_CNT_FAULT_RETRIES,		/* hmm_range_fault / read_retry restarts */
-	ODP_CNT_PAGES_DIRTIED,		/* pages dirtied at invalidation */
-	ODP_CNT_FAULT_ERRORS,		/* fault calls that failed */
+	ODP_CNT_FAULTS,
+	ODP_CNT_PAGES_FAULTED,
+	ODP_CNT_PAGES_SNAPSHOT,
+	ODP_CNT_INVALIDATIONS,
+	ODP_CNT_PAGES_INVALIDATED,
+	ODP_CNT_PREFETCHES,
+	ODP_CNT_FAULT_RETRIES,
+	ODP_CNT_PAGES_DIRTIED,
+	ODP_CNT_FAULT_ERRORS,
 	ODP_CNT_MAX
 };
 
+/**
+ * struct odp_counters - a snapshot of the counters
+ * @c: one value per counter, indexed by &enum odp_counter
+ */
 struct odp_counters {
 	u64 c[ODP_CNT_MAX];
 };
@@ -127,8 +154,8 @@ int odp_mirror_prefetch(struct odp_mirror *mirror, u64 iova, u64 length,
 void odp_mirror_inject_faults(struct odp_mirror *mirror, unsigned int count,
 			      int error);
 
-void odp_mirror_access_begin(struct odp_mirror *mirror);
-void odp_mirror_access_end(struct odp_mirror *mirror);
+void odp_mirror_access_begin(struct odp_mirror *mirror) __acquires(mirror);
+void odp_mirror_access_end(struct odp_mirror *mirror) __releases(mirror);
 int odp_mirror_lookup(struct odp_mirror *mirror, u64 iova,
 		      unsigned int access, struct odp_xlate *x);
 
