@@ -140,6 +140,40 @@ RC_CASE(send_4m, IBV_WR_SEND, 4u << 20)
 RC_CASE(write_8m_minus_slack, IBV_WR_RDMA_WRITE, BUF - SLACK)
 RC_CASE(read_4m, IBV_WR_RDMA_READ, 4u << 20)
 
+/*
+ * A READ with a key the responder refuses, queued behind a long READ whose
+ * responses the responder sends in bursts from its work: it is NAKed in
+ * PSN order, after the long READ's responses, not left unanswered.
+ */
+TEST_F(rc, bad_read_behind_long_read_nak_in_order)
+{
+	uint32_t len = 4u << 20;
+	struct ibv_sge big = vsge(&self->src, 0, len);
+	struct ibv_sge small = vsge(&self->src, len, 64);
+	struct ibv_send_wr w[2] = {
+		{ .wr_id = 1, .sg_list = &big, .num_sge = 1,
+		  .opcode = IBV_WR_RDMA_READ, .send_flags = IBV_SEND_SIGNALED,
+		  .next = &w[1],
+		  .wr.rdma = { .remote_addr = (uintptr_t)self->dst.p,
+			       .rkey = self->dst.mr->rkey } },
+		{ .wr_id = 2, .sg_list = &small, .num_sge = 1,
+		  .opcode = IBV_WR_RDMA_READ, .send_flags = IBV_SEND_SIGNALED,
+		  .wr.rdma = { .remote_addr = (uintptr_t)self->dst.p,
+			       .rkey = self->dst.mr->rkey ^ 0x5a } },
+	}, *bad;
+	struct ibv_wc wc[2];
+
+	vfill(self->dst.p, len, 77);
+	memset(self->src.p, 0, len);
+	ASSERT_EQ(0, ibv_post_send(self->p.a, w, &bad));
+	ASSERT_EQ(2, vpoll(self->p.scq, wc, 2, MS));
+	ASSERT_EQ(1, wc[0].wr_id);
+	ASSERT_EQ(IBV_WC_SUCCESS, wc[0].status);
+	ASSERT_MEM_EQ(self->dst.p, self->src.p, len);
+	ASSERT_EQ(2, wc[1].wr_id);
+	ASSERT_EQ(IBV_WC_REM_ACCESS_ERR, wc[1].status);
+}
+
 /* Atomics on an 8-byte word of b: old value returned, new value stored. */
 static void rc_atomic(struct _tap_fx_rc *self, enum ibv_wr_opcode op,
 		      uint64_t init, uint64_t cmp_add, uint64_t swap,

@@ -2,10 +2,12 @@
 /*
  * verbs_state.c - the QP state machine: every transition from RESET, INIT,
  * RTR, RTS and ERR, legal ones accepted, illegal ones refused with EINVAL
- * and the QP left in its state; required and forbidden attributes.
+ * and the QP left in its state; required and forbidden attributes; a
+ * consumer's RESET that races a fatal packet stays RESET.
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "verbs.h"
 
@@ -264,5 +266,37 @@ TEST_F(qps, refused_wqe_stops_the_queue)
 	ASSERT_EQ(IBV_QPS_ERR, vqp_state(self->qp));
 	for (i = 4096; i < 8192; i++)
 		ASSERT_EQ(0, b.p[i]);
+	vbuf_free(&b);
+}
+
+/*
+ * A fatal packet racing the consumer's RESET never undoes it.  The QP
+ * (looped back to itself) WRITEs with an rkey that does not exist: its
+ * responder NAKs and fails the QP, its completer fails the WRITE; the
+ * consumer moves it to RESET meanwhile, after a delay swept across the
+ * packet's flight.  Whatever order the two took, the last word is the
+ * consumer's: the QP is in RESET once the packets are gone, never ERR.
+ */
+TEST_F(qps, reset_wins_over_a_racing_fatal_packet)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+	struct ibv_wc wc[16];
+	struct vbuf b;
+	struct ibv_sge s;
+	int i;
+
+	vbuf_reg(&self->d, &b, 4096, IBV_ACCESS_LOCAL_WRITE);
+	s = vsge(&b, 0, 64);
+	for (i = 0; i < 120; i++) {
+		drive(self, IBV_QPS_RTS);
+		ASSERT_EQ(0, vpost_send(self->qp, IBV_WR_RDMA_WRITE, i, &s, 1,
+					(uintptr_t)b.p, 0xdead00 | (i & 0xff)));
+		usleep((i % 12) * 50);
+		ASSERT_EQ(0, ibv_modify_qp(self->qp, &a, IBV_QP_STATE));
+		usleep(5000);	/* what was in flight lands or is dropped */
+		ASSERT_EQ(IBV_QPS_RESET, vqp_state(self->qp));
+		while (ibv_poll_cq(self->cq, 16, wc) > 0)
+			;
+	}
 	vbuf_free(&b);
 }

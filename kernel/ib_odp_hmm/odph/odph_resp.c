@@ -70,6 +70,7 @@ static bool odph_fault_fatal(int err)
 
 static int odph_resp_read_packets(struct odph_resp_ctx *c,
 				  struct odph_rd_res *res, u32 psn);
+static void odph_resp_ack(struct odph_resp_ctx *c, u8 syn, u32 psn);
 
 /* The oldest READ with responses still due, or NULL.  Caller holds rq_lock. */
 static struct odph_rd_res *odph_resp_read_due(struct odph_qp *qp)
@@ -87,10 +88,29 @@ static struct odph_rd_res *odph_resp_read_due(struct odph_qp *qp)
 }
 
 /*
+ * A READ left to the work (queued behind a long READ, or the rest of one)
+ * that cannot be answered: a key or range the responder refuses, or a
+ * page that is gone for good.  It gets its NAK now, which is its turn in
+ * PSN order, and the QP fails, as for a READ refused on arrival.
+ */
+static void odph_resp_read_nak(struct odph_resp_ctx *c,
+			       struct odph_rd_res *res)
+{
+	struct odph_qp *qp = c->qp;
+
+	lockdep_assert_held(&qp->rq_lock);
+	odph_counter_inc(qp->dev, ODPH_CNT_ACCESS_NAK_SENT);
+	odph_resp_ack(c, ODPH_NAK_REM_ACCESS, res->next_psn);
+	qp->resp.fatal = true;
+	qp->resp.read_more = false;
+}
+
+/*
  * Send the READ responses left after a first burst, oldest READ first, one
  * burst per round with rq_lock dropped for the sends.  An ODP miss is
- * faulted here (this may sleep) and the burst tried again; if that fails,
- * the READ is dropped and the peer's retransmit timer asks again.
+ * faulted here (this may sleep) and the burst tried again; if that fails
+ * for now, the READ is dropped and the peer's retransmit timer asks again;
+ * if it cannot succeed, the READ is NAKed (odph_resp_read_nak()).
  */
 static void odph_resp_read_more(struct odph_qp *qp)
 {
@@ -98,6 +118,7 @@ static void odph_resp_read_more(struct odph_qp *qp)
 	struct odph_rd_res *res;
 	struct odph_fault f;
 	struct sk_buff *skb;
+	bool fatal;
 	u32 first;
 	int ret;
 
@@ -118,12 +139,19 @@ static void odph_resp_read_more(struct odph_qp *qp)
 			f = qp->resp_fault;
 			qp->resp_fault.pending = false;
 		}
+		fatal = ret && ret != -EAGAIN && ret != -ENOMEM;
+		if (fatal)
+			odph_resp_read_nak(&c, res);
 		if (ret && (ret != -EAGAIN || !f.pending))
 			res->more = false;
 		spin_unlock_bh(&qp->rq_lock);
 
 		while ((skb = __skb_dequeue(&c.out)))
 			odph_net_xmit(qp->dev, &qp->path, skb);
+		if (fatal) {
+			odph_qp_fail(qp);
+			return;
+		}
 		if (f.pending &&
 		    odph_fault_key(qp, f.key, f.va, f.len, f.write)) {
 			spin_lock_bh(&qp->rq_lock);
