@@ -517,6 +517,26 @@ static u8 odph_resp_write_start(struct odph_qp *qp, struct odph_pkt *pkt)
 }
 
 /*
+ * How far past a missing page a WRITE's fault reaches: the packet, plus
+ * what the rest of the message announces up to this bound.  A RETH is the
+ * peer's word, not data that has arrived: one packet announcing 256 MiB
+ * into an implicit MR must not make us populate 256 MiB (mlx5 prefetches
+ * at most 4 MiB on the responder side too).
+ */
+static unsigned int write_fault_ahead = SZ_4M;
+module_param(write_fault_ahead, uint, 0644);
+MODULE_PARM_DESC(write_fault_ahead,
+		 "bytes of a WRITE a responder miss faults beyond its packet");
+
+static u32 odph_resp_write_fault_len(struct odph_qp *qp,
+				     struct odph_pkt *pkt)
+{
+	u32 ahead = max(READ_ONCE(write_fault_ahead), pkt->paylen);
+
+	return min(qp->resp.resid, ahead);
+}
+
+/*
  * One packet's payload to the WRITE target.  The MR is looked up again
  * for each packet; it may have been deregistered since the RETH.
  * Caller must hold qp->rq_lock.  Returns a NAK syndrome or 0.
@@ -535,7 +555,7 @@ static u8 odph_resp_write_payload(struct odph_qp *qp, struct odph_pkt *pkt)
 	odph_mr_put(mr);
 	if (ret == -EAGAIN)
 		ret = odph_resp_miss(qp, qp->resp.rkey, qp->resp.va,
-				     qp->resp.resid, true);
+				     odph_resp_write_fault_len(qp, pkt), true);
 	if (ret == -EAGAIN)
 		return ODPH_AETH_RNR_NAK;
 	return ret ? ODPH_NAK_REM_ACCESS : 0;
