@@ -449,6 +449,7 @@ struct odph_qp *odph_qp_get(struct odph_dev *dev, u32 qpn);
 void odph_qp_put(struct odph_qp *qp);
 void odph_qp_error(struct odph_qp *qp);
 void odph_qp_fail(struct odph_qp *qp);
+bool odph_qp_from_peer(struct odph_qp *qp, struct sk_buff *skb);
 
 /* odph_main.c, odph_verbs.c */
 void odph_dealloc_driver(struct ib_device *ib);

@@ -447,6 +447,8 @@ void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
 	spin_lock_bh(&qp->sq_lock);
 	if (qp->state != IB_QPS_RTS && qp->state != IB_QPS_SQD)
 		goto out_unlock;
+	if (!odph_qp_from_peer(qp, skb))
+		goto out_unlock;
 	if (pkt.aeth && (syn & ODPH_AETH_TYPE_MASK) != ODPH_AETH_ACK) {
 		odph_comp_nak(qp, &pkt, syn);
 		progress = true;

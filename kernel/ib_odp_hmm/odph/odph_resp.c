@@ -978,8 +978,8 @@ void odph_resp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
 	__skb_queue_head_init(&c.out);
 
 	spin_lock_bh(&qp->rq_lock);
-	if (qp->state == IB_QPS_RTR || qp->state == IB_QPS_RTS ||
-	    qp->state == IB_QPS_SQD) {
+	if ((qp->state == IB_QPS_RTR || qp->state == IB_QPS_RTS ||
+	     qp->state == IB_QPS_SQD) && odph_qp_from_peer(qp, skb)) {
 		if (qp->ib.qp_type == IB_QPT_RC)
 			odph_resp_rc(&c);
 		else if (qp->ib.qp_type == IB_QPT_UC)
