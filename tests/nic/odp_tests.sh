@@ -108,6 +108,38 @@ kill_teardown() {
 	insmod "$KO"
 }
 
+# A process holds odphA (MRs, a QP, traffic done) while the device is
+# deleted: the delete completes without waiting for the process, which
+# gets IBV_EVENT_DEVICE_FATAL, sees its next post fail and exits 0.  Then
+# odphA is made again for the cases after this one.
+fatal_delete() {
+	local out=tests/build/odp_fatal.$$ pid end rc=0
+	ab_gids || return 1
+	"$TOOL" -a odphA -A "$GA" -b odphB -B "$GB" fatal >"$out" 2>&1 &
+	pid=$!
+	end=$((SECONDS + 120))
+	while [ $SECONDS -lt $end ] && ! grep -q holding "$out"; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q holding "$out" || { cat "$out"; kill -9 "$pid"; return 1; }
+	bounded $IP netns exec odphA rdma link delete odphA || rc=1
+	end=$((SECONDS + 60))
+	while [ $SECONDS -lt $end ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "odp_tool still running 60 s after the delete"
+		kill -9 "$pid"
+		rc=1
+	fi
+	wait "$pid" || rc=1
+	cat "$out"
+	rm -f "$out"
+	in_ns A rdma link add odphA type odph netdev vA || return 1
+	return $rc
+}
+
 # bounded CMD...: CMD within 120 s, or show where every task that might be
 # stuck in the RDMA or ODP paths sleeps, and fail (a hang must not eat the
 # whole VM's time limit with nothing to show for it).
@@ -174,6 +206,8 @@ tap_case "UD SEND into a cold ODP receive buffer: dropped, faulted, lands" \
 	odp ud
 tap_case "race: WRITEs stream while the target is remapped 20 times" \
 	odp race
+tap_case "link delete while a process holds the device: DEVICE_FATAL, clean exit" \
+	fatal_delete
 tap_case "SIGKILL mid-traffic: link delete and rmmod rdma_odph work" \
 	kill_teardown
 netns_teardown

@@ -319,6 +319,7 @@ static const struct {
 	{ "hole", case_hole },		{ "counters", case_counters },
 	{ "race", case_race },		{ "stream", case_stream },
 	{ "sizes", case_sizes },	{ "ud", case_ud },
+	{ "fatal", case_fatal },
 };
 
 int main(int argc, char **argv)

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -221,4 +222,49 @@ int case_stream(void)
 		if (++done == 8)
 			note("streaming");
 	}
+}
+
+/*
+ * fatal: hold A's device (an ODP and a pinned MR, a connected RC QP,
+ * traffic done) until it is deleted under us.  The shell deletes odphA
+ * once "holding" is printed; the delete must not wait for us.  We must
+ * get IBV_EVENT_DEVICE_FATAL, and a later post must fail cleanly (the
+ * doorbell's EIO) instead of hanging or crashing; then we free everything
+ * and exit 0.
+ */
+int case_fatal(void)
+{
+	size_t len = 16 * PAGE;
+	char *a = map_anon(len, PAGE), *b = map_anon(len, PAGE);
+	struct ibv_mr *ma = reg_odp(&A, a, len), *mb = reg_odp(&B, b, len);
+	struct ibv_mr *mp = reg(&A, a, len, IBV_ACCESS_LOCAL_WRITE);
+	struct ibv_async_event ev;
+	struct pollfd pfd = { .fd = A.ctx->async_fd, .events = POLLIN };
+	int err;
+
+	fill(a, len, 91);
+	if (rdma_op(IBV_WR_RDMA_WRITE, a, ma->lkey, len, (uintptr_t)b,
+		    mb->rkey))
+		return fail("WRITE before the delete");
+	if (check(b, len, 91) >= 0)
+		return fail("WRITE before the delete: data");
+	note("holding");
+	if (poll(&pfd, 1, 90 * 1000) != 1)
+		return fail("no async event within 90 s of holding");
+	if (ibv_get_async_event(A.ctx, &ev))
+		return fail("ibv_get_async_event: %s", strerror(errno));
+	note("async event: %s", ibv_event_type_str(ev.event_type));
+	ibv_ack_async_event(&ev);
+	if (ev.event_type != IBV_EVENT_DEVICE_FATAL)
+		return fail("want IBV_EVENT_DEVICE_FATAL");
+	err = post_rdma(&A, IBV_WR_RDMA_WRITE, a, mp->lkey, 64, (uintptr_t)b,
+			mb->rkey, 1);
+	note("post after the delete: %s", err ? strerror(err) : "accepted");
+	if (!err)
+		return fail("post_send on a deleted device succeeded");
+	/* everything can still be released, whatever each call answers */
+	ibv_dereg_mr(mp);
+	ibv_dereg_mr(ma);
+	note("released");
+	return 0;
 }

@@ -150,6 +150,20 @@ static void odph_dealloc_ucontext(struct ib_ucontext *uctx)
 {
 }
 
+/*
+ * The device goes away (rdma link delete, rmmod) while a process holds a
+ * context.  Having this op tells ib_uverbs not to wait for the process:
+ * it destroys the context's objects through our verbs (an ODP MR's mirror
+ * included), raises IBV_EVENT_DEVICE_FATAL and fails the process's later
+ * calls with EIO.  Nothing is left for us to do here: the rings the
+ * process mapped (remap_vmalloc_range()) keep their pages through the
+ * mapping's own page references, so they stay valid, and idle, until it
+ * unmaps them; no hardware state outlives the objects.
+ */
+static void odph_disassociate_ucontext(struct ib_ucontext *uctx)
+{
+}
+
 static int odph_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma)
 {
 	struct rdma_user_mmap_entry *rdma;
@@ -323,6 +337,7 @@ static const struct ib_device_ops odph_dev_ops = {
 	.destroy_cq = odph_destroy_cq,
 	.destroy_qp = odph_destroy_qp,
 	.destroy_srq = odph_destroy_srq,
+	.disassociate_ucontext = odph_disassociate_ucontext,
 	.fill_res_mr_entry = odph_fill_res_mr_entry,
 	.fill_stat_mr_entry = odph_fill_stat_mr_entry,
 	.get_dma_mr = odph_get_dma_mr,
