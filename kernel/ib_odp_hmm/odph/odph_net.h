@@ -109,6 +109,8 @@ enum odph_counter {
 	ODPH_CNT_SEQ_NAK_SENT,
 	ODPH_CNT_ACCESS_NAK_SENT,
 	ODPH_CNT_TIMEOUTS,		/* retransmit timer expiries that resent */
+	ODPH_CNT_DROP_ACK_PSN,		/* ACK/NAK/response outside the
+					 * requester's outstanding PSNs */
 	ODPH_CNT_MAX
 };
 
