@@ -26,6 +26,10 @@
  *                               (bad: with one bit flipped); opts: 4 bytes
  *                               of IP options; frag: two IP fragments
  *   fuzz DADDR COUNT SEED       COUNT random datagrams to DADDR:4791
+ *   rc-forge DEVA GIDXA DEVB GIDXB SADDR DADDR NETNS COUNT
+ *                               forged ACKs/NAKs outside the window of a
+ *                               live RC QP on DEVA (ICRC computed here):
+ *                               ignored, counted, the QP still works
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -40,6 +44,7 @@
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -603,6 +608,253 @@ static int cmd_raw4(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------ forged RC responses */
+
+/* A port counter of @dev, from sysfs (what rdma statistic shows); -1 if
+ * the device has no such counter. */
+static long long port_cnt(const char *dev, const char *name)
+{
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s", dev, name);
+	f = fopen(path, "r");
+	if (!f && errno == ENOENT)
+		return -1;
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	if (fscanf(f, "%lld", &v) != 1)
+		die("%s: unreadable", path);
+	fclose(f);
+	return v;
+}
+
+/*
+ * One RoCE v2 RC ACKNOWLEDGE from @saddr to @daddr (IPv4) for QP @qpn,
+ * PSN @psn, AETH syndrome @syn, its ICRC computed here (icrc_user(), the
+ * CRC the capture-check case holds against the kernel's).
+ */
+static void forge_ack(int s, const char *saddr, const char *daddr,
+		      uint32_t qpn, uint32_t psn, uint8_t syn)
+{
+	uint8_t pkt[20 + 8 + 12 + 4 + 4] = { 0 };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	size_t len = sizeof(pkt);
+	uint32_t icrc;
+	uint16_t csum;
+	int i;
+
+	pkt[0] = 0x45;
+	pkt[2] = len >> 8;
+	pkt[3] = len;
+	pkt[4] = 0x12;				/* id: not 0, or the */
+	pkt[5] = 0x34;				/* kernel picks one */
+	pkt[6] = 0x40;				/* DF */
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_UDP;
+	if (inet_pton(AF_INET, saddr, pkt + 12) != 1 ||
+	    inet_pton(AF_INET, daddr, pkt + 16) != 1)
+		die("bad IPv4 address");
+	pkt[20] = 0xc0;				/* source port 49152 */
+	pkt[22] = ROCE_PORT >> 8;
+	pkt[23] = ROCE_PORT & 0xff;
+	pkt[25] = len - 20;			/* UDP checksum 0: none */
+	pkt[28] = 0x11;				/* RC ACKNOWLEDGE */
+	pkt[30] = pkt[31] = 0xff;		/* default P_Key */
+	pkt[33] = qpn >> 16;
+	pkt[34] = qpn >> 8;
+	pkt[35] = qpn;
+	pkt[37] = psn >> 16;
+	pkt[38] = psn >> 8;
+	pkt[39] = psn;
+	pkt[40] = syn;				/* AETH, MSN 0 */
+	icrc = icrc_user(pkt, len);
+	for (i = 0; i < 4; i++)
+		pkt[len - 4 + i] = icrc >> (8 * i);
+	csum = ip_csum(pkt, 20);
+	pkt[10] = csum >> 8;
+	pkt[11] = csum;
+	memcpy(&dst.sin_addr, pkt + 16, 4);
+	raw4_send(s, &dst, pkt, len);
+}
+
+#define FORGE_PSN	0x1000u		/* A's first send PSN */
+#define FORGE_RNR	20		/* B's RNR NAK timer: 10.24 ms */
+
+/* A completion on @cq, if any, without waiting: 1 (in @wc) or 0. */
+static int poll1(struct ibv_cq *cq, struct ibv_wc *wc)
+{
+	int n = ibv_poll_cq(cq, 1, wc);
+
+	if (n < 0)
+		die("ibv_poll_cq");
+	return n;
+}
+
+/* A raw IPv4 socket in the network namespace at @path (ip netns). */
+static int raw4_socket_in(const char *path)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY);
+	int ns = open(path, O_RDONLY);
+	int s;
+
+	if (self < 0 || ns < 0 || setns(ns, CLONE_NEWNET))
+		die("setns %s: %s", path, strerror(errno));
+	s = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (s < 0)
+		die("raw socket: %s", strerror(errno));
+	if (setns(self, CLONE_NEWNET))
+		die("setns back: %s", strerror(errno));
+	close(ns);
+	close(self);
+	return s;
+}
+
+/*
+ * rc-forge DEVA GIDXA DEVB GIDXB SADDR DADDR NETNS COUNT: an RC QP on DEVA
+ * connected to one on DEVB, both opened here (run where the devices'
+ * counters are in sysfs: init_net); the forged packets leave from a raw
+ * socket in the namespace NETNS (a path, /var/run/netns/NAME), with B's
+ * address SADDR, to A's DADDR, so they arrive on A's netdev.
+ * A posts a SEND that B has no receive for: B answers RNR NAKs (forever,
+ * rnr_retry 7), so the SEND stays outstanding at PSN FORGE_PSN.  Then
+ * COUNT each of: NAK "remote access error" 256 PSNs behind and ahead of
+ * the window, NAK "PSN sequence error" ahead, ACK ahead.  All of them
+ * must be ignored and counted (drop_ack_psn on DEVA moves by exactly
+ * 4 * COUNT) and no completion may appear; then B posts the receive, the
+ * SEND completes with the right bytes, and a fresh WRITE lands verified.
+ */
+static int cmd_rc_forge(int argc, char **argv)
+{
+	struct vt_end a, b;
+	struct vt_path pa = { .mtu = IBV_MTU_1024, .rd_atomic = 1,
+			      .min_rnr_timer = FORGE_RNR };
+	struct vt_path pb;
+	struct ibv_mr *ma, *mb;
+	struct ibv_wc wc;
+	const char *err, *deva, *devb, *saddr, *daddr;
+	uint8_t *abuf, *bbuf;
+	long long d0, d1, rnr0;
+	int s, count, i, st, bad = 0;
+	double t;
+
+	if (argc < 8)
+		die("rc-forge DEVA GIDXA DEVB GIDXB SADDR DADDR NETNS COUNT");
+	deva = argv[0];
+	devb = argv[2];
+	saddr = argv[4];
+	daddr = argv[5];
+	count = atoi(argv[7]);
+	if ((err = vt_end_open(&a, deva, 64, atoi(argv[1]))) ||
+	    (err = vt_end_open(&b, devb, 64, atoi(argv[3]))))
+		die("%s", err);
+	a.qp = vt_qp_create(&a, IBV_QPT_RC, 16, 16, 1);
+	b.qp = vt_qp_create(&b, IBV_QPT_RC, 16, 16, 1);
+	abuf = aligned_alloc(4096, 8192);
+	bbuf = aligned_alloc(4096, 8192);
+	if (!a.qp || !b.qp || !abuf || !bbuf)
+		die("qp/buf: %s", strerror(errno));
+	ma = ibv_reg_mr(a.pd, abuf, 8192, IBV_ACCESS_LOCAL_WRITE);
+	mb = ibv_reg_mr(b.pd, bbuf, 8192, IBV_ACCESS_LOCAL_WRITE |
+			IBV_ACCESS_REMOTE_WRITE);
+	if (!ma || !mb)
+		die("reg_mr: %s", strerror(errno));
+	pb = pa;
+	pa.dest_qpn = b.qp->qp_num;
+	pa.sq_psn = FORGE_PSN;
+	pa.rq_psn = 0x2000;
+	pa.sgid_index = a.gidx;
+	pa.dgid = b.gid;
+	pb.dest_qpn = a.qp->qp_num;
+	pb.sq_psn = 0x2000;
+	pb.rq_psn = FORGE_PSN;
+	pb.sgid_index = b.gidx;
+	pb.dgid = a.gid;
+	if ((err = vt_rc_connect(a.qp, VT_REMOTE_RWA, &pa)) ||
+	    (err = vt_rc_connect(b.qp, VT_REMOTE_RWA, &pb)))
+		die("connect: %s: %s", err, strerror(errno));
+	s = raw4_socket_in(argv[6]);
+
+	/* The SEND, outstanding: wait for B's RNR NAKs to reach A. */
+	for (i = 0; i < 64; i++)
+		abuf[i] = 0xa0 + i;
+	memset(bbuf, 0, 8192);
+	rnr0 = port_cnt(deva, "rnr_nak_rcvd");
+	st = vt_post(a.qp, &(struct vt_op){ .opcode = IBV_WR_SEND, .wr_id = 1,
+		     .laddr = abuf, .len = 64, .lkey = ma->lkey });
+	if (st)
+		die("post SEND: %s", strerror(-st));
+	for (t = now(); port_cnt(deva, "rnr_nak_rcvd") < rnr0 + 2; usleep(10000))
+		if (now() - t > 20)
+			die("no RNR NAK reached %s in 20 s", deva);
+
+	d0 = port_cnt(deva, "drop_ack_psn");
+	if (d0 < 0) {
+		printf("FAIL: %s has no drop_ack_psn counter\n", deva);
+		bad = 1;
+	}
+	for (i = 0; i < count; i++) {
+		forge_ack(s, saddr, daddr, a.qp->qp_num,
+			  (FORGE_PSN - 256) & 0xffffff, 0x62);
+		forge_ack(s, saddr, daddr, a.qp->qp_num, FORGE_PSN + 256, 0x62);
+		forge_ack(s, saddr, daddr, a.qp->qp_num, FORGE_PSN + 256, 0x60);
+		forge_ack(s, saddr, daddr, a.qp->qp_num, FORGE_PSN + 256, 0x1f);
+	}
+	printf("forged %d\n", 4 * count);
+	/* Until they are all counted (or 10 s), then a little longer. */
+	for (t = now(); now() - t < 10; usleep(20000))
+		if (port_cnt(deva, "drop_ack_psn") >= d0 + 4 * count)
+			break;
+	usleep(300000);
+	d1 = port_cnt(deva, "drop_ack_psn");
+	printf("drop_ack_psn +%lld\n", d1 - d0);
+	if (d0 >= 0 && d1 - d0 != 4 * count) {
+		printf("FAIL: drop_ack_psn moved by %lld, not %d\n", d1 - d0,
+		       4 * count);
+		bad = 1;
+	}
+	if (poll1(a.cq, &wc)) {
+		printf("FAIL: forged responses completed wr %llu: %s\n",
+		       (unsigned long long)wc.wr_id, vt_wc_str(wc.status));
+		return 1;
+	}
+
+	/* B takes the SEND now; then a fresh WRITE. */
+	if (vt_post_recv(b.qp, 2, bbuf, 4096, mb->lkey))
+		die("post_recv: %s", strerror(errno));
+	st = vt_wait_wc(a.cq, &wc, 30);
+	if (st != IBV_WC_SUCCESS || wc.wr_id != 1) {
+		printf("FAIL: SEND: %s (wr %llu)\n", vt_wc_str(st),
+		       (unsigned long long)wc.wr_id);
+		return 1;
+	}
+	st = vt_wait_wc(b.cq, &wc, 30);
+	if (st != IBV_WC_SUCCESS || wc.byte_len != 64 ||
+	    memcmp(bbuf, abuf, 64)) {
+		printf("FAIL: receive: %s, %u bytes\n", vt_wc_str(st),
+		       wc.byte_len);
+		return 1;
+	}
+	for (i = 0; i < 4096; i++)
+		abuf[i] = i * 7 + 3;
+	st = vt_post(a.qp, &(struct vt_op){ .opcode = IBV_WR_RDMA_WRITE,
+		     .wr_id = 3, .laddr = abuf, .len = 4096, .lkey = ma->lkey,
+		     .raddr = (uintptr_t)bbuf + 4096, .rkey = mb->rkey });
+	if (st)
+		die("post WRITE: %s", strerror(-st));
+	st = vt_wait_wc(a.cq, &wc, 30);
+	if (st != IBV_WC_SUCCESS || wc.wr_id != 3 ||
+	    memcmp(bbuf + 4096, abuf, 4096)) {
+		printf("FAIL: WRITE after the forged packets: %s%s\n",
+		       vt_wc_str(st), st ? "" : ", data differs");
+		return 1;
+	}
+	printf("SEND and WRITE after the forged packets: ok\n");
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -616,6 +868,7 @@ int main(int argc, char **argv)
 		{ "udp-send", cmd_udp_send },
 		{ "raw4", cmd_raw4 },
 		{ "fuzz", cmd_fuzz },
+		{ "rc-forge", cmd_rc_forge },
 	};
 	size_t i;
 
@@ -623,6 +876,6 @@ int main(int argc, char **argv)
 	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
-	die("usage: wire_tool ctl|ud-send|ud-recv|capture-check|udp-send|raw4|fuzz ARGS");
+	die("usage: wire_tool ctl|ud-send|ud-recv|capture-check|udp-send|raw4|fuzz|rc-forge ARGS");
 	return 2;
 }

@@ -116,6 +116,96 @@ ROW(mr_zero_length, EINVAL, EINVAL)
 	return reg(self, NULL, self->buf.p, 0, IBV_ACCESS_LOCAL_WRITE);
 }
 
+/*
+ * reg_mr_iova: what reg() does, at @iova.  An implicit ODP MR is addr NULL,
+ * length SIZE_MAX.  rxe 6.1 has no ODP: ib_check_mr_access refuses
+ * IBV_ACCESS_ON_DEMAND there with EINVAL before the driver is asked.
+ */
+static int reg_iova(args_t *self, void *addr, size_t len, uint64_t iova,
+		    int access)
+{
+	struct ibv_mr *mr = ibv_reg_mr_iova(self->d.pd, addr, len, iova,
+					    access);
+	int e = err_of(mr);
+
+	if (mr)
+		ibv_dereg_mr(mr);
+	return e;
+}
+
+#define ODP_LW	(IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE)
+
+/* iova + length past 2^64: the MR's end would wrap.  rxe 6.1 takes it. */
+ROW(mr_iova_wraps, EINVAL, 0)
+{
+	return reg_iova(self, self->buf.p, 8192, UINT64_MAX & ~4095ULL,
+			IBV_ACCESS_LOCAL_WRITE);
+}
+
+/* An end exactly at 2^64 does not fit in 64 bits either. */
+ROW(mr_iova_ends_at_2_64, EINVAL, 0)
+{
+	return reg_iova(self, self->buf.p, 8192, (uint64_t)-8192,
+			IBV_ACCESS_LOCAL_WRITE);
+}
+
+/* The last page of the address space is fine (the control). */
+ROW(mr_iova_last_page, 0, 0)
+{
+	return reg_iova(self, self->buf.p, 4096, (uint64_t)-8192,
+			IBV_ACCESS_LOCAL_WRITE);
+}
+
+ROW(mr_odp_iova_wraps, EINVAL, EINVAL)
+{
+	return reg_iova(self, self->buf.p, 8192, UINT64_MAX & ~4095ULL,
+			ODP_LW);
+}
+
+/* An implicit MR covers the address space at iova 0, as in mlx5. */
+ROW(mr_implicit_iova, EINVAL, EINVAL)
+{
+	return reg_iova(self, NULL, SIZE_MAX, 0x10000, ODP_LW);
+}
+
+ROW(mr_implicit_iova_zero, 0, EINVAL)
+{
+	return reg_iova(self, NULL, SIZE_MAX, 0, ODP_LW);
+}
+
+/* Zero-based MRs are not implemented; rxe 6.1 ignores the flag. */
+ROW(mr_zero_based, EINVAL, 0)
+{
+	return reg(self, NULL, self->buf.p, 4096,
+		   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_ZERO_BASED);
+}
+
+ROW(mr_odp_zero_based, EINVAL, EINVAL)
+{
+	return reg(self, NULL, self->buf.p, 4096,
+		   ODP_LW | IBV_ACCESS_ZERO_BASED);
+}
+
+/* HUGETLB on an ODP MR promises hugetlb pages: these are not. */
+ROW(mr_odp_hugetlb_not_huge, EINVAL, EINVAL)
+{
+	return reg(self, NULL, self->buf.p, 8192,
+		   ODP_LW | IBV_ACCESS_HUGETLB);
+}
+
+/* ibv_reg_mr(3): HUGETLB is for explicit ODP MRs only. */
+ROW(mr_implicit_hugetlb, EINVAL, EINVAL)
+{
+	return reg_iova(self, NULL, SIZE_MAX, 0, ODP_LW | IBV_ACCESS_HUGETLB);
+}
+
+/* On a pinned MR the flag means nothing (ib_umem_get ignores it). */
+ROW(mr_pinned_hugetlb, 0, 0)
+{
+	return reg(self, NULL, self->buf.p, 4096,
+		   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_HUGETLB);
+}
+
 /* ---- completion queues ---- */
 
 static int cq_new(args_t *self, int cqe, int vector)

@@ -431,6 +431,34 @@ static void odph_comp_rearm(struct odph_qp *qp, bool progress)
 			      msecs_to_jiffies(10)));
 }
 
+/*
+ * Is @psn one a response may carry now: from the oldest PSN not yet
+ * acknowledged (that of the oldest WQE not done) to the last PSN of the
+ * newest WQE sent?  An ACK, NAK, READ response or atomic ACK outside that
+ * window is stale (a duplicate) or forged: like rxe (rxe_comp.c
+ * check_psn), it is ignored, and counted, rather than acting on the oldest
+ * WQE.  Caller must hold qp->sq_lock.
+ */
+static bool odph_comp_in_window(struct odph_qp *qp, u32 psn)
+{
+	struct odph_swqe *lo, *hi = NULL;
+	u32 i = qp->sq_fetch;
+
+	lockdep_assert_held(&qp->sq_lock);
+	lo = odph_comp_oldest(qp, NULL);
+	if (!lo || !lo->started || !lo->npkts)
+		return false;
+	while (i != qp->sq.kidx) {
+		i = (i - 1) & qp->sq.index_mask;
+		hi = odph_swqe_at(qp, i);
+		if (hi->started && hi->npkts)
+			break;
+	}
+	return odph_psn_cmp(psn, odph_swqe_unacked_psn(qp, lo)) >= 0 &&
+	       odph_psn_cmp(psn, (hi->first_psn + hi->npkts - 1) &
+				 ODPH_PSN_MASK) <= 0;
+}
+
 /**
  * odph_comp_rcv - a response packet for @qp's send queue
  */
@@ -449,6 +477,10 @@ void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
 		goto out_unlock;
 	if (!odph_qp_from_peer(qp, skb))
 		goto out_unlock;
+	if (!odph_comp_in_window(qp, pkt.psn)) {
+		odph_counter_inc(qp->dev, ODPH_CNT_DROP_ACK_PSN);
+		goto out_unlock;
+	}
 	if (pkt.aeth && (syn & ODPH_AETH_TYPE_MASK) != ODPH_AETH_ACK) {
 		odph_comp_nak(qp, &pkt, syn);
 		progress = true;

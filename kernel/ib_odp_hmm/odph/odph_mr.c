@@ -12,6 +12,8 @@
  * a grace period.
  */
 #include <linux/highmem.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -83,6 +85,68 @@ static int odph_mr_pin(struct odph_mr *mr, struct ib_device *ib, u64 start,
 	return 0;
 }
 
+/*
+ * What reg_user_mr refuses before anything is pinned or mirrored (ib_uverbs
+ * has already checked the access bits and the page offsets of start and
+ * iova):
+ *  - an implicit ODP MR (start 0, length U64_MAX) is the whole address
+ *    space at iova 0: any other iova is EINVAL, as mlx5_ib_reg_user_mr ->
+ *    create_user_odp_mr in 6.1;
+ *  - a region whose end, iova + length, does not fit in 64 bits is
+ *    EINVAL, the errno ib_umem_get gives when addr + size wraps;
+ *  - IB_ZERO_BASED (addressing by offset from the MR's start) is not
+ *    implemented: EINVAL, the errno 6.1's ib_check_mr_access gives for an
+ *    access flag the device cannot honour (ODP without the capability);
+ *  - IB_ACCESS_HUGETLB on an explicit ODP MR promises that hugetlb pages
+ *    back the range; it is honoured by checking that promise: a range not
+ *    wholly in hugetlb mappings is EINVAL, as ib_umem_odp_get gave for it
+ *    up to 5.8 (6.1 mirrors in huge-page units and fails the first fault
+ *    of a base page with EINVAL; odph mirrors in base pages, so a later
+ *    remap to base pages still works).  The flag applies to explicit ODP
+ *    MRs only (ibv_reg_mr(3)): with an implicit one it is EINVAL.  On a
+ *    pinned MR it means nothing upstream either (ib_umem_get ignores it)
+ *    and is accepted.
+ */
+static int odph_check_hugetlb(u64 start, u64 length)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 va = start, end;
+	int ret = 0;
+
+	if (check_add_overflow(start, length, &end))
+		return -EINVAL;
+	mmap_read_lock(mm);
+	while (va < end) {
+		vma = vma_lookup(mm, va);
+		if (!vma || !is_vm_hugetlb_page(vma)) {
+			ret = -EINVAL;
+			break;
+		}
+		va = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+static int odph_reg_user_mr_check(u64 start, u64 length, u64 iova, int access,
+				  bool implicit)
+{
+	u64 end;
+
+	if (access & IB_ZERO_BASED)
+		return -EINVAL;
+	if (implicit)
+		return iova || (access & IB_ACCESS_HUGETLB) ? -EINVAL : 0;
+	if (!length || length > ODPH_MAX_MR_SIZE ||
+	    offset_in_page(start) != offset_in_page(iova) ||
+	    check_add_overflow(iova, length, &end))
+		return -EINVAL;
+	if ((access & IB_ACCESS_ON_DEMAND) && (access & IB_ACCESS_HUGETLB))
+		return odph_check_hugetlb(start, length);
+	return 0;
+}
+
 struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 			       u64 iova, int access, struct ib_udata *udata)
 {
@@ -92,9 +156,9 @@ struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 	bool implicit = (access & IB_ACCESS_ON_DEMAND) && !start &&
 			length == U64_MAX;
 
-	if (!implicit && (!length || length > ODPH_MAX_MR_SIZE ||
-			  offset_in_page(start) != offset_in_page(iova)))
-		return ERR_PTR(-EINVAL);
+	ret = odph_reg_user_mr_check(start, length, iova, access, implicit);
+	if (ret)
+		return ERR_PTR(ret);
 	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
 	if (!mr)
 		return ERR_PTR(-ENOMEM);

@@ -111,6 +111,8 @@ enum odph_counter {
 	ODPH_CNT_TIMEOUTS,		/* retransmit timer expiries that resent */
 	ODPH_CNT_DROP_PKEY,		/* BTH P_Key not the port's */
 	ODPH_CNT_DROP_SADDR,		/* RC/UC: not from the connected peer */
+	ODPH_CNT_DROP_ACK_PSN,		/* ACK/NAK/response outside the
+					 * requester's outstanding PSNs */
 	ODPH_CNT_MAX
 };
 

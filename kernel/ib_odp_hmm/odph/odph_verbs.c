@@ -293,6 +293,7 @@ static const struct rdma_stat_desc odph_stat_desc[ODPH_CNT_MAX] = {
 	[ODPH_CNT_TIMEOUTS] = { "timeouts" },
 	[ODPH_CNT_DROP_PKEY] = { "drop_pkey" },
 	[ODPH_CNT_DROP_SADDR] = { "drop_saddr" },
+	[ODPH_CNT_DROP_ACK_PSN] = { "drop_ack_psn" },
 };
 
 static struct rdma_hw_stats *odph_alloc_hw_port_stats(struct ib_device *ib,

@@ -492,6 +492,7 @@ static const char * const wt_cnt_names[ODPH_CNT_MAX] = {
 	[ODPH_CNT_DROP_PSN] = "psn",
 	[ODPH_CNT_DROP_OTHER] = "other",
 	[ODPH_CNT_XMIT_ERR] = "xmit_err",
+	[ODPH_CNT_DROP_ACK_PSN] = "ack_psn",
 };
 
 static int wt_cmd_cnt(struct wt_file *f, struct net *net, const char *ifname)
