@@ -36,6 +36,16 @@ forged_acks() {
 	[ "$((after - before))" -ge $((4 * FORGED)) ]
 }
 
+# Findings 1 and 2: forged WRITEs at a live RC QP on odphB (wire_inject.c):
+# a foreign P_Key and a spoofed source are dropped and counted, the target
+# untouched, while the same WRITE from the peer lands; a WRITE_FIRST
+# announcing 256 MiB into an implicit MR populates at most ~4 MiB.
+forged_writes() {
+	ab_gids || return 1
+	"$TOOL" rc-inject odphA "$GA" odphB "$GB" 10.11.0.1 10.11.0.2 \
+		/var/run/netns/odphA
+}
+
 if ! netns_setup; then
 	tap_case "netns and odph devices set up" false
 	tap_done
@@ -43,5 +53,7 @@ if ! netns_setup; then
 fi
 tap_case "forged ACK/NAK outside the PSN window: ignored, counted, QP lives" \
 	forged_acks
+tap_case "forged WRITEs: P_Key, source address; 256 MiB RETH faults <= 4 MiB" \
+	forged_writes
 netns_teardown
 tap_done

@@ -30,6 +30,10 @@
  *                               forged ACKs/NAKs outside the window of a
  *                               live RC QP on DEVA (ICRC computed here):
  *                               ignored, counted, the QP still works
+ *   rc-inject DEVA GIDXA DEVB GIDXB AADDR BADDR NETNS
+ *                               forged requests at a live RC QP on DEVB
+ *                               (wire_inject.c): P_Key and source checks,
+ *                               the bounded WRITE fault
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -55,12 +59,12 @@
 #include <unistd.h>
 
 #include "vtool.h"
+#include "wire_tool.h"
 
-#define ROCE_PORT	4791
 #define GRH_LEN		40
 #define MAX_PKT		9100
 
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -71,7 +75,7 @@ static void die(const char *fmt, ...)
 	exit(2);
 }
 
-static double now(void)
+double now(void)
 {
 	struct timespec ts;
 
@@ -161,7 +165,7 @@ static uint32_t crc32_ieee(uint32_t crc, const uint8_t *p, size_t len)
 
 /* RoCE v2 ICRC of @pkt (IP header on, ICRC included), the value whose
  * little-endian bytes end the packet. */
-static uint32_t icrc_user(const uint8_t *pkt, size_t len)
+uint32_t icrc_user(const uint8_t *pkt, size_t len)
 {
 	static const uint8_t lrh[8] = { 0xff, 0xff, 0xff, 0xff,
 					0xff, 0xff, 0xff, 0xff };
@@ -506,7 +510,7 @@ static int cmd_fuzz(int argc, char **argv)
 	return 0;
 }
 
-static uint16_t ip_csum(const uint8_t *p, size_t len)
+uint16_t ip_csum(const uint8_t *p, size_t len)
 {
 	uint32_t sum = 0;
 	size_t i;
@@ -518,8 +522,8 @@ static uint16_t ip_csum(const uint8_t *p, size_t len)
 	return ~sum;
 }
 
-static void raw4_send(int s, const struct sockaddr_in *dst,
-		      const uint8_t *pkt, size_t len)
+void raw4_send(int s, const struct sockaddr_in *dst,
+	       const uint8_t *pkt, size_t len)
 {
 	if (sendto(s, pkt, len, 0, (const void *)dst, sizeof(*dst)) !=
 	    (ssize_t)len)
@@ -612,7 +616,7 @@ static int cmd_raw4(int argc, char **argv)
 
 /* A port counter of @dev, from sysfs (what rdma statistic shows); -1 if
  * the device has no such counter. */
-static long long port_cnt(const char *dev, const char *name)
+long long port_cnt(const char *dev, const char *name)
 {
 	char path[256];
 	long long v = -1;
@@ -684,7 +688,7 @@ static void forge_ack(int s, const char *saddr, const char *daddr,
 #define FORGE_RNR	20		/* B's RNR NAK timer: 10.24 ms */
 
 /* A completion on @cq, if any, without waiting: 1 (in @wc) or 0. */
-static int poll1(struct ibv_cq *cq, struct ibv_wc *wc)
+int poll1(struct ibv_cq *cq, struct ibv_wc *wc)
 {
 	int n = ibv_poll_cq(cq, 1, wc);
 
@@ -694,7 +698,7 @@ static int poll1(struct ibv_cq *cq, struct ibv_wc *wc)
 }
 
 /* A raw IPv4 socket in the network namespace at @path (ip netns). */
-static int raw4_socket_in(const char *path)
+int raw4_socket_in(const char *path)
 {
 	int self = open("/proc/self/ns/net", O_RDONLY);
 	int ns = open(path, O_RDONLY);
@@ -869,6 +873,7 @@ int main(int argc, char **argv)
 		{ "raw4", cmd_raw4 },
 		{ "fuzz", cmd_fuzz },
 		{ "rc-forge", cmd_rc_forge },
+		{ "rc-inject", cmd_rc_inject },
 	};
 	size_t i;
 
@@ -876,6 +881,6 @@ int main(int argc, char **argv)
 	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
-	die("usage: wire_tool ctl|ud-send|ud-recv|capture-check|udp-send|raw4|fuzz|rc-forge ARGS");
+	die("usage: wire_tool ctl|ud-send|ud-recv|capture-check|udp-send|raw4|fuzz|rc-forge|rc-inject ARGS");
 	return 2;
 }
