@@ -11,7 +11,9 @@
  *	odph_verbs.c	ib_device_ops: translate verbs to the objects below
  *	odph_queue.c	rings shared with userspace (rxe user ABI layout)
  *	odph_qp.c	QP attributes and state machine
- *	odph_mr.c	memory regions, keys, copies to and from MRs
+ *	odph_mr.c	memory regions, keys; the pinned and DMA backends
+ *	odph_odp.c	the ODP backend: MRs through the mirror core
+ *	odph_copy.c	the one copier: MR ranges and SGE lists
  *	odph_mw.c	memory windows: bind, invalidate, rkeys through them
  *	odph_req.c	requester: send queue WQEs to packets
  *	odph_recv.c	packet dispatch to responder and completer
@@ -35,6 +37,7 @@
 #include <rdma/rdma_user_rxe.h>
 
 #include "odph_hdr.h"
+#include "odph_mr.h"
 #include "odph_net.h"
 
 #define ODPH_VENDOR_ID		0xffffff	/* none assigned */
@@ -157,34 +160,6 @@ static inline struct odph_srq *to_odph_srq(struct ib_srq *srq)
 	return container_of(srq, struct odph_srq, ib);
 }
 
-enum odph_mr_kind {
-	ODPH_MR_DMA,			/* kernel virtual addresses */
-	ODPH_MR_USER,			/* pinned user memory (ib_umem) */
-	ODPH_MR_ODP,			/* on demand, through the mirror core */
-};
-
-struct odph_mr {
-	struct ib_mr ib;
-	enum odph_mr_kind kind;
-	int access;
-	u64 iova;			/* first byte's address on the wire */
-	u64 length;
-	struct ib_umem *umem;
-	struct page **pages;		/* ODPH_MR_USER: one per page */
-	struct odp_mirror *mirror;	/* ODPH_MR_ODP */
-	unsigned int page_offset;	/* of iova in pages[0] */
-	unsigned long npages;
-	refcount_t ref;			/* lookups in flight */
-	struct completion released;	/* ref dropped to zero */
-	atomic_t num_mw;		/* windows bound; -1: deregistering */
-	struct rcu_head rcu;
-};
-
-static inline struct odph_mr *to_odph_mr(struct ib_mr *mr)
-{
-	return container_of(mr, struct odph_mr, ib);
-}
-
 /* The MR an entry of dev->mrs is, or NULL for a window. */
 static inline struct odph_mr *odph_entry_mr(void *entry)
 {
@@ -224,6 +199,16 @@ struct odph_fault {
 	bool pending;
 	int error;			/* responder: that fault failed for good */
 };
+
+/* The fault that cures an odph_sge_copy() miss. */
+static inline struct odph_fault odph_miss_fault(const struct odph_miss *m,
+						bool write)
+{
+	return (struct odph_fault){
+		.key = m->key, .va = m->va, .len = m->len, .write = write,
+		.pending = true,
+	};
+}
 
 /* A send WQE, copied out of the user ring and validated once. */
 struct odph_swqe {
@@ -396,17 +381,7 @@ static inline u32 odph_queue_next(struct odph_queue *q, u32 i)
 	return (i + 1) & q->index_mask;
 }
 
-/* odph_mr.c */
-struct odph_mr *odph_mr_get(struct odph_dev *dev, struct ib_pd *pd, u32 key,
-			    int access, u64 va, u32 len);
-void odph_mr_put(struct odph_mr *mr);
-int odph_mr_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr);
-int odph_mr_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
-		   u64 compare, u64 *orig);
-struct ib_mr *odph_get_dma_mr(struct ib_pd *pd, int access);
-struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
-			       u64 iova, int access, struct ib_udata *udata);
-int odph_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+/* odph_mr.c, odph_copy.c: in odph_mr.h */
 
 /* odph_mw.c */
 int odph_alloc_mw(struct ib_mw *ibmw, struct ib_udata *udata);
@@ -416,22 +391,12 @@ int odph_invalidate_rkey(struct odph_qp *qp, u32 rkey, bool remote);
 struct odph_mr *odph_rkey_get(struct odph_qp *qp, u32 rkey, int access,
 			      u64 va, u32 len);
 
-/* odph_odp.c */
-struct odp_counters;
-int odph_odp_reg(struct odph_mr *mr, u64 start, u64 length, u64 iova);
-void odph_odp_dereg(struct odph_mr *mr);
-int odph_odp_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr);
-int odph_odp_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
-		    u64 compare, u64 *orig, spinlock_t *lock);
-int odph_odp_fault(struct odph_mr *mr, u64 va, u32 len, bool write);
-int odph_odp_prefetch(struct odph_mr *mr, u64 va, u32 len, bool write,
-		      bool no_fault);
+/* odph_odp.c (odph_odp_reg() in odph_mr.h) */
 int odph_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice,
 		   u32 flags, struct ib_sge *sg_list, u32 num_sge,
 		   struct uverbs_attr_bundle *attrs);
 int odph_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
 int odph_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
-int odph_fault_key(struct odph_qp *qp, u32 key, u64 va, u32 len, bool write);
 
 /* odph_qp.c */
 int odph_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,

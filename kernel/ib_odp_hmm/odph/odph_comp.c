@@ -250,38 +250,15 @@ u32 odph_swqe_unacked_psn(struct odph_qp *qp, struct odph_swqe *s)
 static int odph_comp_scatter(struct odph_qp *qp, struct odph_swqe *s, u32 off,
 			     u8 *src, u32 len)
 {
-	u32 i;
+	struct odph_miss m;
 	int ret;
 
 	lockdep_assert_held(&qp->sq_lock);
-	for (i = 0; i < s->num_sge && len; i++) {
-		struct rxe_sge *sge = &s->sge[i];
-		struct odph_mr *mr;
-		u32 n;
-
-		if (off >= sge->length) {
-			off -= sge->length;
-			continue;
-		}
-		n = min(len, sge->length - off);
-		mr = odph_mr_get(qp->dev, qp->ib.pd, sge->lkey,
-				 IB_ACCESS_LOCAL_WRITE, sge->addr + off, n);
-		if (!mr)
-			return -EACCES;
-		ret = odph_mr_copy(mr, sge->addr + off, src, n, true);
-		odph_mr_put(mr);
-		if (ret == -EAGAIN)
-			qp->req_fault = (struct odph_fault){
-				.key = sge->lkey, .va = sge->addr + off,
-				.len = n, .write = true, .pending = true,
-			};
-		if (ret)
-			return ret;
-		src += n;
-		len -= n;
-		off = 0;
-	}
-	return len ? -EINVAL : 0;
+	ret = odph_sge_copy(qp, s->sge, s->num_sge, off, src, len, ODPH_TO_MR,
+			    &m);
+	if (ret == -EAGAIN)
+		qp->req_fault = odph_miss_fault(&m, true);
+	return ret;
 }
 
 /*

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * odph memory regions: keys, access checks and the copies the engines make
- * to and from registered memory.
+ * odph memory regions: keys, access checks, and the backends of MRs that
+ * never miss: DMA MRs (kernel virtual addresses) and pinned user MRs.  The
+ * ODP backend is odph_odp.c; the copier above them all is odph_copy.c.
  *
  * A key is (index << 8) | tag: the index finds the MR in dev->mrs, the tag
  * (bumped per registration) makes a stale key miss.  lkey == rkey.  Memory
@@ -54,6 +55,7 @@ struct ib_mr *odph_get_dma_mr(struct ib_pd *pd, int access)
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
 	mr->kind = ODPH_MR_DMA;
+	mr->ops = &odph_dma_mr_ops;
 	mr->access = access;
 	mr->length = U64_MAX;
 	ret = odph_mr_publish(to_odph_dev(pd->device), mr);
@@ -167,9 +169,11 @@ struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 	mr->length = length;
 	if (access & IB_ACCESS_ON_DEMAND) {
 		mr->kind = ODPH_MR_ODP;
+		mr->ops = &odph_odp_mr_ops;
 		ret = odph_odp_reg(mr, start, length, iova);
 	} else {
 		mr->kind = ODPH_MR_USER;
+		mr->ops = &odph_pinned_mr_ops;
 		ret = odph_mr_pin(mr, pd->device, start, length, access);
 	}
 	if (ret)
@@ -182,12 +186,7 @@ struct ib_mr *odph_reg_user_mr(struct ib_pd *pd, u64 start, u64 length,
 	return &mr->ib;
 
 err_unpin:
-	if (mr->kind == ODPH_MR_ODP) {
-		odph_odp_dereg(mr);
-	} else {
-		kvfree(mr->pages);
-		ib_umem_release(mr->umem);
-	}
+	mr->ops->release(mr);
 err_free_mr:
 	kfree(mr);
 	return ERR_PTR(ret);
@@ -204,12 +203,8 @@ int odph_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	if (atomic_cmpxchg(&mr->num_mw, 0, -1) != 0)
 		return -EINVAL;
 	odph_mr_unpublish(to_odph_dev(ibmr->device), mr);
-	if (mr->kind == ODPH_MR_USER) {
-		kvfree(mr->pages);
-		ib_umem_release(mr->umem);
-	} else if (mr->kind == ODPH_MR_ODP) {
-		odph_odp_dereg(mr);
-	}
+	if (mr->ops->release)
+		mr->ops->release(mr);
 	kfree_rcu(mr, rcu);
 	return 0;
 }
@@ -258,8 +253,9 @@ void odph_mr_put(struct odph_mr *mr)
  * odph_fault_key - fault [@va, @va + @len) of the MR of @key for @qp
  *
  * @key is an MR's key or a memory window's rkey (the responder faults
- * through windows too).  Sleeps.  A non-ODP MR needs nothing.  Returns 0,
- * -EACCES for a key that is not @qp's, or the mirror core's fault error.
+ * through windows too).  Sleeps.  A backend that never misses (no
+ * ->fault) needs nothing.  Returns 0, -EACCES for a key that is not @qp's,
+ * or the backend's fault error.
  */
 int odph_fault_key(struct odph_qp *qp, u32 key, u64 va, u32 len, bool write)
 {
@@ -268,91 +264,38 @@ int odph_fault_key(struct odph_qp *qp, u32 key, u64 va, u32 len, bool write)
 
 	if (!mr)
 		return -EACCES;
-	if (mr->kind == ODPH_MR_ODP)
-		ret = odph_odp_fault(mr, va, len, write);
+	if (mr->ops->fault)
+		ret = mr->ops->fault(mr, va, len, write);
 	odph_mr_put(mr);
 	return ret;
-}
-
-/* The page and offset of @va in a pinned MR. */
-static struct page *odph_mr_page(struct odph_mr *mr, u64 va, u32 *off)
-{
-	u64 pos = va - mr->iova + mr->page_offset;
-
-	*off = offset_in_page(pos);
-	return mr->pages[pos >> PAGE_SHIFT];
-}
-
-/**
- * odph_mr_copy - copy @len bytes between @buf and the MR at @va
- * @to_mr: true to write the MR
- *
- * The caller checked bounds and permission with odph_mr_get().  Never
- * sleeps: returns -EAGAIN when an ODP page must be faulted first.
- */
-int odph_mr_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr)
-{
-	if (mr->kind == ODPH_MR_ODP)
-		return odph_odp_copy(mr, va, buf, len, to_mr);
-	while (len) {
-		struct page *page;
-		u32 off, n;
-		void *p;
-
-		if (mr->kind == ODPH_MR_DMA) {
-			p = (void *)(uintptr_t)va;
-			if (to_mr)
-				memcpy(p, buf, len);
-			else
-				memcpy(buf, p, len);
-			return 0;
-		}
-		page = odph_mr_page(mr, va, &off);
-		n = min_t(u32, len, PAGE_SIZE - off);
-		p = kmap_local_page(page);
-		if (to_mr)
-			memcpy(p + off, buf, n);
-		else
-			memcpy(buf, p + off, n);
-		kunmap_local(p);
-		va += n;
-		buf += n;
-		len -= n;
-	}
-	return 0;
 }
 
 /**
  * odph_mr_atomic - the responder side of CMP_SWAP / FETCH_ADD at @va
  * @orig: the value found, returned to the requester
  *
- * @va must be 8-byte aligned (checked by the caller).  All atomics of all
- * devices serialise on one lock, as in rxe: atomic against each other, not
- * against CPU stores (IB_ATOMIC_HCA semantics).
+ * @va must be 8-byte aligned (checked by the caller).  Never sleeps:
+ * -EAGAIN when an ODP page must be faulted first.
  */
 int odph_mr_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
 		   u64 compare, u64 *orig)
 {
-	u64 *p, val;
-	struct page *page;
-	u32 off;
-	void *map;
+	return mr->ops->atomic(mr, va, opcode, swap_add, compare, orig);
+}
 
-	if (mr->kind == ODPH_MR_ODP)
-		return odph_odp_atomic(mr, va, opcode, swap_add, compare, orig,
-				       &odph_atomic_lock);
-	if (mr->kind == ODPH_MR_DMA) {
-		map = NULL;
-		p = (u64 *)(uintptr_t)va;
-	} else {
-		page = odph_mr_page(mr, va, &off);
-		map = kmap_local_page(page);
-		p = map + off;
-	}
+/**
+ * odph_atomic_apply - CMP_SWAP / FETCH_ADD on @p; returns the value found
+ *
+ * Every backend's atomics go through here.  All atomics of all devices
+ * serialise on one lock, as in rxe: atomic against each other, not
+ * against CPU stores (IB_ATOMIC_HCA semantics).
+ */
+u64 odph_atomic_apply(u64 *p, u8 opcode, u64 swap_add, u64 compare)
+{
+	u64 val;
 
 	spin_lock(&odph_atomic_lock);
 	val = READ_ONCE(*p);
-	*orig = val;
 	if (opcode == ODPH_RC_CMP_SWAP) {
 		if (val == compare)
 			WRITE_ONCE(*p, swap_add);
@@ -360,8 +303,78 @@ int odph_mr_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
 		WRITE_ONCE(*p, val + swap_add);
 	}
 	spin_unlock(&odph_atomic_lock);
+	return val;
+}
 
-	if (map)
-		kunmap_local(map);
+/* ---- the DMA backend: kernel virtual addresses ---- */
+
+static long odph_dma_copy(struct odph_mr *mr, u64 iova, void *buf, u32 len,
+			  enum odph_copy_dir dir)
+{
+	odph_copy_bytes((void *)(uintptr_t)iova, buf, len, dir);
+	return len;
+}
+
+static int odph_dma_atomic(struct odph_mr *mr, u64 iova, u8 opcode,
+			   u64 swap_add, u64 compare, u64 *orig)
+{
+	*orig = odph_atomic_apply((u64 *)(uintptr_t)iova, opcode, swap_add,
+				  compare);
 	return 0;
 }
+
+const struct odph_mr_ops odph_dma_mr_ops = {
+	.copy = odph_dma_copy,
+	.atomic = odph_dma_atomic,
+};
+
+/* ---- the pinned backend: an ib_umem's pages ---- */
+
+/* The page and offset of @iova in a pinned MR. */
+static struct page *odph_pinned_page(struct odph_mr *mr, u64 iova, u32 *off)
+{
+	u64 pos = iova - mr->iova + mr->page_offset;
+
+	*off = offset_in_page(pos);
+	return mr->pages[pos >> PAGE_SHIFT];
+}
+
+static long odph_pinned_copy(struct odph_mr *mr, u64 iova, void *buf,
+			     u32 len, enum odph_copy_dir dir)
+{
+	u32 done, off, n;
+	void *p;
+
+	for (done = 0; done < len; done += n) {
+		struct page *page = odph_pinned_page(mr, iova + done, &off);
+
+		n = min_t(u32, len - done, PAGE_SIZE - off);
+		p = kmap_local_page(page);
+		odph_copy_bytes(p + off, buf + done, n, dir);
+		kunmap_local(p);
+	}
+	return len;
+}
+
+static int odph_pinned_atomic(struct odph_mr *mr, u64 iova, u8 opcode,
+			      u64 swap_add, u64 compare, u64 *orig)
+{
+	u32 off;
+	void *p = kmap_local_page(odph_pinned_page(mr, iova, &off));
+
+	*orig = odph_atomic_apply(p + off, opcode, swap_add, compare);
+	kunmap_local(p);
+	return 0;
+}
+
+static void odph_pinned_release(struct odph_mr *mr)
+{
+	kvfree(mr->pages);
+	ib_umem_release(mr->umem);
+}
+
+const struct odph_mr_ops odph_pinned_mr_ops = {
+	.copy = odph_pinned_copy,
+	.atomic = odph_pinned_atomic,
+	.release = odph_pinned_release,
+};

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * odph on-demand paging: MRs registered with IB_ACCESS_ON_DEMAND mirror the
- * process through the ib_odp_hmm core instead of pinning it.
+ * process through the ib_odp_hmm core instead of pinning it.  This is
+ * their backend (odph_odp_mr_ops, see odph_mr.h), plus advise_mr and the
+ * per-MR counters.
  *
  * The engines copy inside the core's access sections and never sleep
- * there: a copy that finds a page unmapped returns -EAGAIN, and the caller
- * resolves it in a context that may sleep (odph_odp_fault()):
+ * there: a copy that finds a page unmapped misses (odph_mr_copy() and
+ * odph_sge_copy() return -EAGAIN), and the caller resolves it in a
+ * context that may sleep (odph_fault_key()):
  *	- the requester (process context) faults and tries again;
  *	- the responder answers RNR NAK and queues the fault on the QP's
  *	  fault work; the peer retries after its RNR timer;
@@ -54,7 +57,7 @@ int odph_odp_reg(struct odph_mr *mr, u64 start, u64 length, u64 iova)
 	return 0;
 }
 
-void odph_odp_dereg(struct odph_mr *mr)
+static void odph_odp_release(struct odph_mr *mr)
 {
 	odp_mirror_destroy(mr->mirror);
 	mr->mirror = NULL;
@@ -63,111 +66,121 @@ void odph_odp_dereg(struct odph_mr *mr)
 /* Pages one access section may cover in odph_odp_copy(). */
 #define ODPH_ODP_COPY_BATCH	16
 
-/* Copy one page's part; returns the bytes copied or the lookup error. */
-static int odph_odp_copy_page(struct odp_mirror *m, u64 va, void *buf,
-			      u32 len, bool to_mr)
+/*
+ * Copy the part of [@iova, @iova + @len) in @iova's page; returns the
+ * bytes copied or the lookup error.  Caller is in an access section.
+ */
+static int odph_odp_copy_page(struct odp_mirror *m, u64 iova, void *buf,
+			      u32 len, enum odph_copy_dir dir)
 {
+	unsigned int access = dir == ODPH_TO_MR ? ODP_ACCESS_WRITE : 0;
 	struct odp_xlate x;
+	u32 off, n;
 	void *p;
 	int ret;
 
-	ret = odp_mirror_lookup(m, va, to_mr ? ODP_ACCESS_WRITE : 0, &x);
+	ret = odp_mirror_lookup(m, iova, access, &x);
 	if (ret)
 		return ret;
-	len = min(len, x.len);
+	/*
+	 * x.offset < PAGE_SIZE; masked, the compiler knows it too and, with
+	 * n bounded by the page, inlines the memcpy (as in the pinned copy).
+	 */
+	off = offset_in_page(x.offset);
+	n = min_t(u32, len, PAGE_SIZE - off);
 	p = kmap_local_page(x.page);
-	if (to_mr)
-		memcpy(p + x.offset, buf, len);
-	else
-		memcpy(buf, p + x.offset, len);
+	odph_copy_bytes(p + off, buf, n, dir);
 	kunmap_local(p);
-	return len;
+	return n;
 }
 
-/**
- * odph_odp_copy - copy between @buf and an ODP MR without sleeping
- *
- * One access section covers up to ODPH_ODP_COPY_BATCH pages (a packet's
- * payload spans one or two), so the section's barrier is paid per packet,
- * not per page.  Returns 0, or -EAGAIN when a page is not mapped for this
- * access (nothing of that page was copied; earlier pages may have been).
+/*
+ * The backend's copy, never sleeping.  One access section covers up to
+ * ODPH_ODP_COPY_BATCH pages (a packet's payload spans one or two), so the
+ * section's barrier is paid per packet, not per page, and every byte is
+ * copied inside one: no copy reaches a page after its invalidation has
+ * returned.  Stops at the first page not mapped for this access (a miss:
+ * returns the bytes copied before it); -ERANGE outside the mirror.
  */
-int odph_odp_copy(struct odph_mr *mr, u64 va, void *buf, u32 len, bool to_mr)
+static long odph_odp_copy(struct odph_mr *mr, u64 iova, void *buf, u32 len,
+			  enum odph_copy_dir dir)
 {
 	struct odp_mirror *m = mr->mirror;
-	int n = 0, pages;
+	u32 done = 0, pages;
+	int n = 0;
 
-	while (len && n >= 0) {
+	while (done < len && n >= 0) {
 		odp_mirror_access_begin(m);
-		for (pages = 0; len && pages < ODPH_ODP_COPY_BATCH; pages++) {
-			n = odph_odp_copy_page(m, va, buf, len, to_mr);
+		for (pages = 0; done < len && pages < ODPH_ODP_COPY_BATCH;
+		     pages++) {
+			n = odph_odp_copy_page(m, iova + done, buf + done,
+					       len - done, dir);
 			if (n < 0)
 				break;
-			va += n;
-			buf += n;
-			len -= n;
+			done += n;
 		}
 		odp_mirror_access_end(m);
 	}
-	if (n >= 0)
-		return 0;
-	return n == -ENOENT ? -EAGAIN : n;
+	if (n < 0 && n != -ENOENT)
+		return n;
+	return done;
 }
 
 /* CMP_SWAP / FETCH_ADD on an ODP MR; -EAGAIN when not mapped writable. */
-int odph_odp_atomic(struct odph_mr *mr, u64 va, u8 opcode, u64 swap_add,
-		    u64 compare, u64 *orig, spinlock_t *lock)
+static int odph_odp_atomic(struct odph_mr *mr, u64 iova, u8 opcode,
+			   u64 swap_add, u64 compare, u64 *orig)
 {
 	struct odp_mirror *m = mr->mirror;
 	struct odp_xlate x;
 	int ret;
 
 	odp_mirror_access_begin(m);
-	ret = odp_mirror_lookup(m, va, ODP_ACCESS_WRITE, &x);
+	ret = odp_mirror_lookup(m, iova, ODP_ACCESS_WRITE, &x);
 	if (!ret) {
-		u64 *p = kmap_local_page(x.page) + x.offset;
+		void *p = kmap_local_page(x.page);
 
-		spin_lock(lock);
-		*orig = READ_ONCE(*p);
-		if (opcode == ODPH_RC_FETCH_ADD)
-			WRITE_ONCE(*p, *orig + swap_add);
-		else if (*orig == compare)
-			WRITE_ONCE(*p, swap_add);
-		spin_unlock(lock);
+		*orig = odph_atomic_apply(p + x.offset, opcode, swap_add,
+					  compare);
 		kunmap_local(p);
 	}
 	odp_mirror_access_end(m);
 	return ret == -ENOENT ? -EAGAIN : ret;
 }
 
-/**
- * odph_odp_fault - map [@va, @va + @len) of the MR, with the fault window.
- * Sleeps.  Returns 0 or the core's error (-EFAULT: not mapped in the
- * process; -EPERM: write to read-only memory).
+/*
+ * Map [@iova, @iova + @len) of the MR, with the fault window.  Sleeps.
+ * Returns 0 or the core's error (-EFAULT: not mapped in the process;
+ * -EPERM: write to read-only memory).
  */
-int odph_odp_fault(struct odph_mr *mr, u64 va, u32 len, bool write)
+static int odph_odp_fault(struct odph_mr *mr, u64 iova, u32 len, bool write)
 {
 	u64 window = READ_ONCE(odp_window);
 
 	if (!is_power_of_2(window))
 		window = PAGE_SIZE;
-	return odp_mirror_fault(mr->mirror, va, max_t(u32, len, 1),
+	return odp_mirror_fault(mr->mirror, iova, max_t(u32, len, 1),
 				write ? ODP_ACCESS_WRITE : 0, window);
 }
 
-/**
- * odph_odp_prefetch - ibv_advise_mr() / kernel advice on an ODP MR
- */
-int odph_odp_prefetch(struct odph_mr *mr, u64 va, u32 len, bool write,
-		      bool no_fault)
+/* ibv_advise_mr() / kernel advice on an ODP MR. */
+static int odph_odp_prefetch(struct odph_mr *mr, u64 iova, u32 len,
+			     bool write, bool no_fault)
 {
 	unsigned int flags = (write ? ODP_PREFETCH_WRITE : 0) |
 			     (no_fault ? ODP_PREFETCH_NO_FAULT : 0);
 
-	return odp_mirror_prefetch(mr->mirror, ALIGN_DOWN(va, PAGE_SIZE),
-				   ALIGN(va + max_t(u32, len, 1), PAGE_SIZE) -
-				   ALIGN_DOWN(va, PAGE_SIZE), flags);
+	return odp_mirror_prefetch(mr->mirror, ALIGN_DOWN(iova, PAGE_SIZE),
+				   ALIGN(iova + max_t(u32, len, 1), PAGE_SIZE) -
+				   ALIGN_DOWN(iova, PAGE_SIZE), flags);
 }
+
+const struct odph_mr_ops odph_odp_mr_ops = {
+	.copy = odph_odp_copy,
+	.atomic = odph_odp_atomic,
+	.fault = odph_odp_fault,
+	.advise = odph_odp_prefetch,
+	.release = odph_odp_release,
+};
 
 /* ---- advise_mr ---- */
 
@@ -272,9 +285,9 @@ static int odph_advise_sges(struct odph_dev *dev, struct ib_pd *pd,
 
 		if (IS_ERR(mr))
 			return PTR_ERR(mr);
-		if (mr->kind == ODPH_MR_ODP)
-			ret = odph_odp_prefetch(mr, sge[i].addr, sge[i].length,
-						write, no_fault);
+		if (mr->ops->advise)
+			ret = mr->ops->advise(mr, sge[i].addr, sge[i].length,
+					      write, no_fault);
 		odph_mr_put(mr);
 	}
 	/* Outside the mirror: an implicit MR beyond the user address space. */

@@ -219,17 +219,6 @@ bool odph_req_has_work(struct odph_qp *qp)
 
 /* ---- building packets ---- */
 
-/* Remember a page to fault before the next try.  Caller holds sq_lock. */
-static void odph_req_note_fault(struct odph_qp *qp, u32 key, u64 va, u32 len,
-				bool write)
-{
-	lockdep_assert_held(&qp->sq_lock);
-	qp->req_fault = (struct odph_fault){
-		.key = key, .va = va, .len = len, .write = write,
-		.pending = true,
-	};
-}
-
 /*
  * Gather @len payload bytes at offset @off of the WQE's local buffers.
  * -EAGAIN: an ODP page must be faulted first (noted in qp->req_fault).
@@ -238,40 +227,19 @@ static void odph_req_note_fault(struct odph_qp *qp, u32 key, u64 va, u32 len,
 static int odph_req_gather(struct odph_qp *qp, struct odph_swqe *s, u32 off,
 			   u8 *dst, u32 len)
 {
-	u32 i;
-
+	struct odph_miss m;
 	int ret;
 
+	lockdep_assert_held(&qp->sq_lock);
 	if (s->inline_data) {
 		memcpy(dst, (u8 *)s->sge + off, len);
 		return 0;
 	}
-	for (i = 0; i < s->num_sge && len; i++) {
-		struct rxe_sge *sge = &s->sge[i];
-		struct odph_mr *mr;
-		u32 n;
-
-		if (off >= sge->length) {
-			off -= sge->length;
-			continue;
-		}
-		n = min(len, sge->length - off);
-		mr = odph_mr_get(qp->dev, qp->ib.pd, sge->lkey, 0,
-				 sge->addr + off, n);
-		if (!mr)
-			return -EACCES;
-		ret = odph_mr_copy(mr, sge->addr + off, dst, n, false);
-		odph_mr_put(mr);
-		if (ret == -EAGAIN)
-			odph_req_note_fault(qp, sge->lkey, sge->addr + off, n,
-					    false);
-		if (ret)
-			return ret;
-		dst += n;
-		len -= n;
-		off = 0;
-	}
-	return len ? -EINVAL : 0;
+	ret = odph_sge_copy(qp, s->sge, s->num_sge, off, dst, len,
+			    ODPH_FROM_MR, &m);
+	if (ret == -EAGAIN)
+		qp->req_fault = odph_miss_fault(&m, false);
+	return ret;
 }
 
 static u8 odph_req_rc_opcode(struct odph_swqe *s, bool first, bool last,

@@ -305,7 +305,7 @@ static int odph_resp_read_packets(struct odph_resp_ctx *c,
 		__skb_queue_tail(&pkts, skb);
 		if (n)
 			ret = odph_mr_copy(mr, res->va + off, pkt.payload, n,
-					   false);
+					   ODPH_FROM_MR);
 		if (ret == -EAGAIN)
 			ret = odph_resp_miss(qp, res->rkey, res->va + off,
 					     res->length - off, false);
@@ -382,42 +382,26 @@ static void odph_resp_complete_recv(struct odph_qp *qp, struct ib_wc *wc,
 	qp->resp.rwqe_valid = false;
 }
 
+/*
+ * Scatter @len bytes at offset @off of the receive WQE's buffers.  A miss
+ * is noted for the fault work; it faults from the missed SGE's part to
+ * the end of this scatter.
+ */
 /* Caller must hold qp->rq_lock. */
 static int odph_resp_scatter(struct odph_qp *qp, struct odph_rwqe *r, u32 off,
 			     const u8 *src, u32 len)
 {
-	u32 i;
+	struct odph_miss m;
 	int ret;
 
 	lockdep_assert_held(&qp->rq_lock);
 	if (off + len > r->length || off + len < off)
 		return -EMSGSIZE;
-	for (i = 0; i < r->num_sge && len; i++) {
-		struct rxe_sge *sge = &r->sge[i];
-		struct odph_mr *mr;
-		u32 n;
-
-		if (off >= sge->length) {
-			off -= sge->length;
-			continue;
-		}
-		n = min(len, sge->length - off);
-		mr = odph_mr_get(qp->dev, qp->ib.pd, sge->lkey,
-				 IB_ACCESS_LOCAL_WRITE, sge->addr + off, n);
-		if (!mr)
-			return -EACCES;
-		ret = odph_mr_copy(mr, sge->addr + off, (void *)src, n, true);
-		odph_mr_put(mr);
-		if (ret == -EAGAIN)
-			return odph_resp_miss(qp, sge->lkey, sge->addr + off,
-					      len, true);
-		if (ret)
-			return ret;
-		src += n;
-		len -= n;
-		off = 0;
-	}
-	return 0;
+	ret = odph_sge_copy(qp, r->sge, r->num_sge, off, (void *)src, len,
+			    ODPH_TO_MR, &m);
+	if (ret == -EAGAIN)
+		return odph_resp_miss(qp, m.key, m.va, len - m.done, true);
+	return ret;
 }
 
 /* ---- RC operations ---- */
@@ -551,7 +535,8 @@ static u8 odph_resp_write_payload(struct odph_qp *qp, struct odph_pkt *pkt)
 			   qp->resp.va, pkt->paylen);
 	if (!mr)
 		return ODPH_NAK_REM_ACCESS;
-	ret = odph_mr_copy(mr, qp->resp.va, pkt->payload, pkt->paylen, true);
+	ret = odph_mr_copy(mr, qp->resp.va, pkt->payload, pkt->paylen,
+			   ODPH_TO_MR);
 	odph_mr_put(mr);
 	if (ret == -EAGAIN)
 		ret = odph_resp_miss(qp, qp->resp.rkey, qp->resp.va,
