@@ -384,8 +384,9 @@ static void odph_resp_complete_recv(struct odph_qp *qp, struct ib_wc *wc,
 
 /*
  * Scatter @len bytes at offset @off of the receive WQE's buffers.  A miss
- * is noted for the fault work; it faults from the missed SGE's part to
- * the end of this scatter.
+ * is noted for the fault work, which faults the missed SGE's part: the
+ * rest of the scatter may lie in other MRs, and a fault past this one's
+ * end would be refused and taken for a fatal error.
  */
 /* Caller must hold qp->rq_lock. */
 static int odph_resp_scatter(struct odph_qp *qp, struct odph_rwqe *r, u32 off,
@@ -400,7 +401,7 @@ static int odph_resp_scatter(struct odph_qp *qp, struct odph_rwqe *r, u32 off,
 	ret = odph_sge_copy(qp, r->sge, r->num_sge, off, (void *)src, len,
 			    ODPH_TO_MR, &m);
 	if (ret == -EAGAIN)
-		return odph_resp_miss(qp, m.key, m.va, len - m.done, true);
+		return odph_resp_miss(qp, m.key, m.va, m.len, true);
 	return ret;
 }
 
