@@ -202,6 +202,8 @@ tap_case "iova != va explicit MR: WRITE/READ by iova" odp iova
 tap_case "WRITE to an munmapped page of an ODP MR: remote access error" \
 	odp hole
 tap_case "exact fault counts with odp_window 4096" counters
+tap_case "FETCH_ADD whose result page is dropped in flight: held, exact" \
+	odp atomic_held
 tap_case "UD SEND into a cold ODP receive buffer: dropped, faulted, lands" \
 	odp ud
 tap_case "race: WRITEs stream while the target is remapped 20 times" \

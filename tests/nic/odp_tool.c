@@ -319,7 +319,7 @@ static const struct {
 	{ "hole", case_hole },		{ "counters", case_counters },
 	{ "race", case_race },		{ "stream", case_stream },
 	{ "sizes", case_sizes },	{ "ud", case_ud },
-	{ "fatal", case_fatal },
+	{ "fatal", case_fatal },		{ "atomic_held", case_atomic_held },
 };
 
 int main(int argc, char **argv)

@@ -79,6 +79,7 @@ int case_implicit(void);
 int case_iova(void);
 int case_hole(void);
 int case_fatal(void);
+int case_atomic_held(void);
 int case_counters(void);
 int case_race(void);
 int case_stream(void);

@@ -619,3 +619,57 @@ int case_ud(void)
 			    (unsigned long)wc.wr_id);
 	return expect("UD payload", b + 140, len, 61);
 }
+
+/*
+ * atomic_held: a FETCH_ADD whose local result page is dropped while the
+ * atomic is in flight.  B's target page is dropped before each post, so
+ * B answers RNR first and the atomic runs only after A's RNR wait (0.64
+ * ms); A's result page is dropped right after the post, inside that wait.
+ * The ATOMIC_ACK then finds no page: the result must be held, the page
+ * faulted back and the WQE completed with success and the right value,
+ * and the atomic must have run exactly once (B's word == the add).
+ * Faults counted on A's result MR show the held path ran: each post's
+ * prefault makes one, each held result one more.
+ */
+int case_atomic_held(void)
+{
+	char *a = map_anon(PAGE, PAGE), *b = map_anon(PAGE, PAGE);
+	struct ibv_mr *ma = reg_odp(&A, a, PAGE), *mb = reg_odp(&B, b, PAGE);
+	struct ibv_sge sge = { .addr = (uintptr_t)a, .length = 8,
+			       .lkey = ma->lkey };
+	struct ibv_send_wr wr = { .opcode = IBV_WR_ATOMIC_FETCH_AND_ADD,
+				  .send_flags = IBV_SEND_SIGNALED,
+				  .sg_list = &sge, .num_sge = 1,
+				  .wr.atomic = { .remote_addr = (uintptr_t)b,
+						 .rkey = mb->rkey } }, *bad;
+	struct odp_cnt c0, c1;
+	struct ibv_wc wc;
+	int i, err = 0;
+
+	if (mr_counters(ma, &c0))
+		return fail("no counters");
+	for (i = 1; i <= 50 && !err; i++) {
+		madvise(b, PAGE, MADV_DONTNEED);	/* B's word: 0 */
+		*(volatile uint64_t *)a = ~0ull;
+		wr.wr_id = i;
+		wr.wr.atomic.compare_add = i;
+		if (ibv_post_send(A.qp, &wr, &bad))
+			return fail("post atomic %d", i);
+		madvise(a, PAGE, MADV_DONTNEED);	/* the result page */
+		err |= status("fetch_add", wait_wc(&A, &wc, 30), 0);
+		if (!err && *(volatile uint64_t *)a != 0)
+			err |= fail("atomic %d: result %#llx, want 0", i,
+				    (unsigned long long)*(uint64_t *)a);
+		if (!err && *(volatile uint64_t *)b != (uint64_t)i)
+			err |= fail("atomic %d: B's word %llu, want %d", i,
+				    (unsigned long long)*(uint64_t *)b, i);
+	}
+	if (mr_counters(ma, &c1))
+		return fail("no counters");
+	note("%d atomics, %lld faults of the result MR", i - 1,
+	     c1.faults - c0.faults);
+	if (!err && c1.faults - c0.faults <= i - 1)
+		err |= fail("no more faults than prefaults: the held path "
+			    "never ran");
+	return err;
+}

@@ -226,6 +226,9 @@ struct odph_swqe {
 	u8 inline_data;
 	u8 prefaulted;			/* READ/atomic targets faulted */
 	u8 started;			/* first_psn is assigned */
+	u8 result_held;			/* atomic: ACK in, result page gone */
+	u8 held_tries;			/* faults tried for the held result */
+	u64 atomic_orig;		/* the held result (original value) */
 	struct odph_path path;		/* UD: from the AH */
 	u32 remote_qpn, remote_qkey;
 	struct rxe_sge sge[];		/* or inline bytes */
@@ -455,6 +458,7 @@ void odph_resp_flush(struct odph_qp *qp);
 void odph_resp_fault_work(struct work_struct *work);
 void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode);
 void odph_comp_retire(struct odph_qp *qp);
+void odph_comp_held(struct odph_qp *qp);
 u32 odph_swqe_unacked_psn(struct odph_qp *qp, struct odph_swqe *s);
 struct odph_swqe *odph_swqe_at(struct odph_qp *qp, u32 slot);
 void odph_comp_retry_timer(struct timer_list *t);

@@ -320,29 +320,74 @@ static bool odph_comp_read_resp(struct odph_qp *qp, struct odph_pkt *pkt)
 	return true;
 }
 
+/* Faults tried for a held atomic result before it fails. */
+#define ODPH_HELD_TRIES		16
+
+/*
+ * Write an atomic's result (s->atomic_orig) to its local buffer.  If the
+ * page is gone (an ODP invalidation since the prefault), the result is
+ * held: the atomic ran once at the responder and must not run again, so
+ * the value waits in the WQE while the requester's work faults the page
+ * (qp->req_fault, then odph_comp_held()); the QP's completions wait
+ * behind it, as with mlx5.  Returns true when the WQE is done.
+ */
+/* Caller must hold qp->sq_lock. */
+static bool odph_comp_put_result(struct odph_qp *qp, struct odph_swqe *s)
+{
+	lockdep_assert_held(&qp->sq_lock);
+	switch (odph_comp_scatter(qp, s, 0, (u8 *)&s->atomic_orig,
+				  sizeof(s->atomic_orig))) {
+	case 0:
+		odph_comp_done(qp, s, IB_WC_SUCCESS);
+		return true;
+	case -EAGAIN:
+		if (++s->held_tries < ODPH_HELD_TRIES) {
+			s->result_held = 1;
+			odph_qp_queue(qp, &qp->req_work);
+			return false;
+		}
+		qp->req_fault.pending = false;
+		fallthrough;
+	default:
+		odph_comp_done(qp, s, IB_WC_LOC_PROT_ERR);
+		return true;
+	}
+}
+
 /* Caller must hold qp->sq_lock. */
 static bool odph_comp_atomic_ack(struct odph_qp *qp, struct odph_pkt *pkt)
 {
 	struct odph_swqe *s = odph_comp_oldest(qp, NULL);
-	u64 orig;
 
 	lockdep_assert_held(&qp->sq_lock);
 	if (!s || !odph_is_rd_atomic(s) || s->opcode == IB_WR_RDMA_READ ||
 	    s->state != ODPH_SWQE_SENT || s->first_psn != pkt->psn)
 		return false;
-	orig = be64_to_cpu(pkt->atmack->orig);
-	switch (odph_comp_scatter(qp, s, 0, (u8 *)&orig, sizeof(orig))) {
-	case 0:
-		odph_comp_done(qp, s, IB_WC_SUCCESS);
-		break;
-	case -EAGAIN:
-		/* The atomic ran; its result is lost: fail, don't rerun it. */
-		qp->req_fault.pending = false;
-		fallthrough;
-	default:
-		odph_comp_done(qp, s, IB_WC_LOC_PROT_ERR);
-	}
+	if (s->result_held)
+		return false;	/* a replayed ACK: the value is kept */
+	s->atomic_orig = be64_to_cpu(pkt->atmack->orig);
+	odph_comp_put_result(qp, s);
 	return true;
+}
+
+/**
+ * odph_comp_held - write a held atomic result once its page is back
+ * @qp: the QP whose requester has just resolved a fault
+ *
+ * Context: process (the requester's fault path); takes sq_lock.
+ */
+void odph_comp_held(struct odph_qp *qp)
+{
+	struct odph_swqe *s;
+	bool done = false;
+
+	spin_lock_bh(&qp->sq_lock);
+	s = odph_comp_oldest(qp, NULL);
+	if (s && s->result_held && s->state == ODPH_SWQE_SENT)
+		done = odph_comp_put_result(qp, s);
+	spin_unlock_bh(&qp->sq_lock);
+	if (done)
+		odph_comp_retire(qp);
 }
 
 /* RNR NAK timer values (IBTA table 45), in microseconds. */
@@ -494,6 +539,15 @@ void odph_comp_retry_timer(struct timer_list *t)
 	s = odph_comp_oldest(qp, NULL);
 	if (!s || qp->state != IB_QPS_RTS ||
 	    (s->state == ODPH_SWQE_PENDING && !s->started)) {
+		spin_unlock_bh(&qp->sq_lock);
+		return;
+	}
+	if (s->result_held) {
+		/*
+		 * Its fault is under way and nothing is resent for it; keep
+		 * the timer alive for what was sent after it.
+		 */
+		odph_qp_arm(qp, &qp->retry_timer, jiffies + HZ / 10);
 		spin_unlock_bh(&qp->sq_lock);
 		return;
 	}

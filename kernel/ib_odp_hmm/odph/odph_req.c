@@ -181,6 +181,8 @@ static int odph_req_fetch(struct odph_qp *qp, u32 slot)
 	s->acked = 0;
 	s->prefaulted = 0;
 	s->started = 0;
+	s->result_held = 0;
+	s->held_tries = 0;
 	s->status = IB_WC_SUCCESS;
 	s->state = ODPH_SWQE_PENDING;
 
@@ -508,8 +510,10 @@ static void odph_req_fault(struct odph_qp *qp, struct odph_swqe *s)
 
 	ret = f.pending ? odph_fault_key(qp, f.key, f.va, f.len, f.write) :
 			  odph_req_prefault(qp, s);
-	if (!ret)
+	if (!ret) {
+		odph_comp_held(qp);	/* an atomic's result waiting for it */
 		return;
+	}
 	spin_lock_bh(&qp->sq_lock);
 	s = s ? s : odph_swqe_at(qp, qp->sq.kidx);
 	if (s->state != ODPH_SWQE_DONE && s->state != ODPH_SWQE_EMPTY) {
