@@ -52,12 +52,13 @@ bench: all
 # scripts/feature-kernel prints FK_*= assignments: the kernel, its module
 # tree, and kernel/ib_odp_hmm rebuilt against it in the cache (the Debian
 # build in kernel/ib_odp_hmm is untouched; the guest sees the cache copy as
-# kernel/ib_odp_hmm through --project-modules).
+# kernel/ib_odp_hmm through --project-modules).  --gpu adds the fake GPU's
+# ivshmem-plain device, so tests/gpu runs (odph_gpu.ko is built only there).
 check-debug: setup tests
 	@fk=$$(scripts/feature-kernel --project-modules) && eval "$$fk" && \
 	echo "check-debug: kernel $$FK_KVER, modules $$FK_PROJECT_MODULES" && \
 	tests/vm/run --kernel "$$FK_BZIMAGE" --modules "$$FK_MODULES" \
-		--project-modules "$$FK_PROJECT_MODULES" \
+		--project-modules "$$FK_PROJECT_MODULES" --gpu \
 		--timeout $(DEBUG_TIMEOUT) -- tests/run
 
 # make install [DESTDIR=... PREFIX=...]: the man page (the modules are

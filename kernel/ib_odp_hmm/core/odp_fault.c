@@ -43,6 +43,8 @@ struct odp_chunk {
 	unsigned long *pfns;
 	unsigned long npages;
 	u64 faulted, snapshot;	/* results of the install */
+	u64 peers;		/* ... of which peer leaves (odp_p2p.c) */
+	struct odp_peer_leaf *peer;	/* per pfn, allocated on first use */
 };
 
 static bool odp_chunk_demands(struct odp_chunk *c, u64 iova)
@@ -154,6 +156,29 @@ static bool odp_install_leaf(struct odp_mirror *m, u64 *slot, dma_addr_t *dma,
 	return true;
 }
 
+/*
+ * odp_install_peer - publish a resolved peer leaf (odp_p2p.c).  The dma slot
+ * gets the provider's bus address before the leaf turns valid.  A slot
+ * still holding a RAM leaf is left alone (a later fault retries).
+ */
+/* Caller must hold m->pt_lock. */
+static bool odp_install_peer(struct odp_mirror *m, u64 *slot, dma_addr_t *dma,
+			     const struct odp_peer_leaf *p)
+{
+	u64 old = READ_ONCE(*slot);
+
+	lockdep_assert_held(&m->pt_lock);
+	do {
+		if ((old & ODP_E_VALID) && !(old & ODP_E_PEER))
+			return false;
+		if (dma)
+			WRITE_ONCE(*dma, p->dma);
+	} while (!try_cmpxchg(slot, &old, odp_merge_entry(old, p->entry)));
+	if (!(old & ODP_E_VALID))
+		atomic64_inc(&m->mapped);
+	return true;
+}
+
 /* Caller must hold m->pt_lock. */
 static bool odp_install_huge(struct odp_chunk *c)
 {
@@ -191,14 +216,66 @@ static void odp_install_small(struct odp_chunk *c)
 			continue;
 		/* NULL: a huge leaf covers it; a later fault retries. */
 		slot = odp_pt_slot(&m->pt, iova, false, &dma);
-		if (!slot || !odp_install_leaf(m, slot, dma,
-					       odp_leaf_entry(p), 1))
+		if (!slot)
 			continue;
+		if (c->peer && c->peer[i].entry) {
+			if (!odp_install_peer(m, slot, dma, &c->peer[i]))
+				continue;
+			c->peers++;
+		} else if (!odp_install_leaf(m, slot, dma,
+					     odp_leaf_entry(p), 1)) {
+			continue;
+		}
 		if (odp_chunk_demands(c, iova))
 			c->faulted++;
 		else
 			c->snapshot++;
 	}
+}
+
+/*
+ * odp_chunk_peers - resolve the chunk's device-private pages that belong to
+ * a P2P provider (odp_p2p.c) into c->peer.  A refused page is not mapped;
+ * if it is demanded it is faulted back to RAM and the chunk must be retried
+ * (-EBUSY).  Pages of no provider (the NIC's own) stay DEVPRIV leaves.
+ */
+static int odp_chunk_peers(struct odp_chunk *c)
+{
+	bool fell_back = false;
+	unsigned long i;
+	int ret;
+
+	if (c->peer)
+		memset(c->peer, 0, c->npages * sizeof(*c->peer));
+	for (i = 0; i < c->npages; i++) {
+		unsigned long p = c->pfns[i];
+		u64 iova = c->first + i * PAGE_SIZE;
+		struct page *page;
+
+		if ((p & (HMM_PFN_VALID | HMM_PFN_ERROR)) != HMM_PFN_VALID)
+			continue;
+		page = hmm_pfn_to_page(p);
+		if (!is_device_private_page(page))
+			continue;
+		if (!c->peer) {
+			c->peer = kcalloc(ODP_CHUNK_PAGES, sizeof(*c->peer),
+					  GFP_KERNEL);
+			if (!c->peer)
+				return -ENOMEM;
+		}
+		ret = odp_p2p_resolve(c->m, page, p & HMM_PFN_WRITE,
+				      &c->peer[i]);
+		if (ret == -ENOENT || !ret)
+			continue;
+		c->pfns[i] = HMM_PFN_ERROR;	/* refused: never mapped */
+		if (!odp_chunk_demands(c, iova))
+			continue;
+		ret = odp_p2p_fault_back(c->m, iova, c->write);
+		if (ret)
+			return ret;
+		fell_back = true;
+	}
+	return fell_back ? -EBUSY : 0;
 }
 
 static int odp_chunk_prepare(struct odp_chunk *c, bool huge)
@@ -270,6 +347,9 @@ static int odp_chunk_try(struct odp_chunk *c, struct hmm_range *range)
 		if (demand && !odp_chunk_demand_mapped(c))
 			return -EBUSY;
 	}
+	ret = odp_chunk_peers(c);
+	if (ret)
+		return ret;
 
 	huge = odp_chunk_huge(c);
 	ret = odp_chunk_prepare(c, huge);
@@ -350,8 +430,10 @@ static int odp_fault_range(struct odp_mirror *m, u64 first, u64 last,
 
 	odp_count(m, ODP_CNT_PAGES_FAULTED, c.faulted);
 	odp_count(m, ODP_CNT_PAGES_SNAPSHOT, c.snapshot);
+	odp_p2p_count(m, ODP_P2P_PAGES_RESOLVED, c.peers);
 	res->faulted = c.faulted;
 	res->snapshot = c.snapshot;
+	kfree(c.peer);
 	kfree(c.pfns);
 out_mmput:
 	mmput(m->mm);

@@ -36,6 +36,7 @@ struct odp_mirror {
 
 	atomic64_t mapped;		/* 4 KiB pages mapped now */
 	atomic64_t cnt[ODP_CNT_MAX];
+	atomic64_t p2p_cnt[ODP_P2P_CNT_MAX];	/* odp_p2p.c */
 };
 
 static inline u64 odp_va_to_iova(struct odp_mirror *m, u64 va)
@@ -49,5 +50,17 @@ static inline u64 odp_iova_to_va(struct odp_mirror *m, u64 iova)
 }
 
 void odp_count(struct odp_mirror *m, enum odp_counter c, u64 n);
+
+/* odp_p2p.c: peer resolution of device-private pages */
+struct odp_peer_leaf {
+	u64 entry;		/* 0: not a peer page (own DEVPRIV or RAM) */
+	dma_addr_t dma;		/* bus address for a DMA importer */
+};
+
+void odp_p2p_count(struct odp_mirror *m, enum odp_p2p_counter c, u64 n);
+int odp_p2p_resolve(struct odp_mirror *m, struct page *page, bool writable,
+		    struct odp_peer_leaf *out);
+int odp_p2p_fault_back(struct odp_mirror *m, u64 iova, bool write);
+bool odp_p2p_owner_is_peer(void *owner);
 
 #endif /* ODP_INTERNAL_H */

@@ -70,11 +70,13 @@ static void odp_release_leaf(struct odp_pt_leaf *leaf, void *arg)
 	if (!(e & ODP_E_ZAPPED))
 		return;
 	page = pfn_to_page(odp_e_pfn(e));
-	if ((e & ODP_E_DIRTY) && !(e & ODP_E_DEVPRIV)) {
+	if ((e & ODP_E_DIRTY) && !(e & (ODP_E_DEVPRIV | ODP_E_PEER))) {
 		folio_mark_dirty(page_folio(page));
 		z->dirtied += leaf->npages;
 	}
-	if (leaf->dma && *leaf->dma) {
+	if (leaf->dma && (e & ODP_E_PEER)) {
+		*leaf->dma = 0;		/* a bus address: nothing to unmap */
+	} else if (leaf->dma && *leaf->dma) {
 		dma_unmap_page(m->attr.dma_dev, *leaf->dma,
 			       leaf->npages * PAGE_SIZE, DMA_BIDIRECTIONAL);
 		*leaf->dma = 0;
@@ -128,9 +130,14 @@ static bool odp_invalidate(struct mmu_interval_notifier *mni,
 	bool blockable = mmu_notifier_range_blockable(range);
 	u64 first, last, pages;
 
-	/* Migrations of our own device-private pages keep the device view. */
+	/*
+	 * Migrations of our own device-private pages keep the device view.
+	 * A P2P provider's migrations (the mirror joined its owner domain)
+	 * must zap peer leaves before the pages move (odp_p2p.c).
+	 */
 	if (range->event == MMU_NOTIFY_MIGRATE && m->attr.owner &&
-	    range->owner == m->attr.owner)
+	    range->owner == m->attr.owner &&
+	    !odp_p2p_owner_is_peer(range->owner))
 		return true;
 
 	if (blockable)
@@ -467,14 +474,18 @@ int odp_mirror_lookup(struct odp_mirror *m, u64 iova, unsigned int access,
 	}
 
 	sub = npages > 1 ? (iova >> PAGE_SHIFT) & (npages - 1) : 0;
-	x->page = pfn_to_page(odp_e_pfn(e) + sub);
+	if ((e & ODP_E_PEER) && !odp_e_pfn(e))
+		x->page = NULL;		/* a peer with only a bus address */
+	else
+		x->page = pfn_to_page(odp_e_pfn(e) + sub);
 	x->dma = dma && *dma ? *dma + ((dma_addr_t)sub << PAGE_SHIFT) : 0;
 	x->offset = offset_in_page(iova);
 	x->len = PAGE_SIZE - x->offset;
 	x->flags = (e & ODP_E_WRITE ? ODP_XLATE_WRITE : 0) |
 		   (npages > 1 ? ODP_XLATE_HUGE : 0) |
 		   (e & ODP_E_DEVPRIV ? ODP_XLATE_DEVPRIV : 0) |
-		   (e & ODP_E_DIRTY ? ODP_XLATE_DIRTY : 0);
+		   (e & ODP_E_DIRTY ? ODP_XLATE_DIRTY : 0) |
+		   (e & ODP_E_PEER ? ODP_XLATE_PEER : 0);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(odp_mirror_lookup);

@@ -30,6 +30,11 @@
 #define ODP_E_DIRTY		BIT_ULL(3)	/* written through the device */
 #define ODP_E_DEVPRIV		BIT_ULL(4)	/* device-private page */
 #define ODP_E_ZAPPED		BIT_ULL(5)	/* invalidated, not yet released */
+#define ODP_E_PEER		BIT_ULL(6)	/* resolved P2P peer page: the pfn
+						 * is the provider's peer page (0:
+						 * none), the dma slot its bus
+						 * address; never dirtied or
+						 * dma-unmapped by the core */
 #define ODP_E_PFN_SHIFT		12
 
 static inline unsigned long odp_e_pfn(u64 e)

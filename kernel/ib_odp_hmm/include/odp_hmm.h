@@ -20,6 +20,7 @@
 #define ODP_HMM_H
 
 #include <linux/dma-mapping.h>
+#include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/types.h>
 
@@ -78,11 +79,16 @@ struct odp_mirror_attr {
 #define ODP_XLATE_HUGE		BIT(1)	/* page belongs to a PMD-sized leaf */
 #define ODP_XLATE_DEVPRIV	BIT(2)	/* device-private page of @owner */
 #define ODP_XLATE_DIRTY		BIT(3)	/* written through the device */
+#define ODP_XLATE_PEER		BIT(4)	/* peer page of another device's memory */
 
 /**
  * struct odp_xlate - result of a lookup
- * @page: the 4 KiB page holding the iova
- * @dma: its DMA address (mirrors with a @dma_dev), else 0
+ * @page: the 4 KiB page holding the iova.  With ODP_XLATE_PEER it is the
+ *	kernel-addressable peer page a P2P provider resolved (a P2PDMA page of
+ *	the provider's BAR), never the device-private page; NULL for a peer
+ *	that only has a bus address
+ * @dma: its DMA address (mirrors with a @dma_dev), else 0; with
+ *	ODP_XLATE_PEER the bus address the provider gave the importer
  * @offset: byte offset of the iova inside @page
  * @len: bytes from the iova to the end of @page
  * @flags: ODP_XLATE_*
@@ -164,5 +170,91 @@ void odp_global_counters(struct odp_counters *out);
 u64 odp_mirror_mapped_pages(struct odp_mirror *mirror);
 u64 odp_mirror_table_bytes(struct odp_mirror *mirror);
 u64 odp_live_mirrors(void);
+
+/* ---- peer-to-peer into other devices' device-private memory ---- */
+
+struct dev_pagemap;
+struct odp_p2p_provider;
+
+/**
+ * enum odp_peer_kind - what kind of address a P2P provider returned
+ * @ODP_PEER_PAGE: @page is a kernel-addressable page holding the data (a
+ *	P2PDMA page in the direct map); for a CPU-copy importer
+ * @ODP_PEER_BUS: @addr is the address the importing device puts on the bus
+ *	to reach the data (a PCI bus address); for a DMA importer.  It needs no
+ *	unmapping: providers return it only for direct (switch) paths
+ */
+enum odp_peer_kind {
+	ODP_PEER_NONE,
+	ODP_PEER_PAGE,
+	ODP_PEER_BUS,
+};
+
+/**
+ * struct odp_peer - a typed peer address for one device-private page
+ * @kind: ODP_PEER_PAGE or ODP_PEER_BUS
+ * @page: the peer page (ODP_PEER_PAGE; optional for ODP_PEER_BUS)
+ * @addr: the bus address (ODP_PEER_BUS)
+ */
+struct odp_peer {
+	enum odp_peer_kind kind;
+	struct page *page;
+	dma_addr_t addr;
+};
+
+/**
+ * struct odp_p2p_ops - what the owner of device-private memory provides
+ * @resolve: give the address through which @importer reaches the data of
+ *	the device-private @page (one of the provider's pagemap), or refuse.
+ *	@importer is the mirror's dma_dev, NULL for a CPU-copy NIC, which
+ *	wants ODP_PEER_PAGE; a DMA importer wants ODP_PEER_BUS.  Return 0 and
+ *	fill @peer, or a negative errno (-EREMOTEIO: no P2P path, e.g.
+ *	pci_p2pdma_distance() < 0), and the core migrates the page back to
+ *	RAM instead.  Called from the mirror's fault path, in process context,
+ *	with no core lock and no mmap lock held; may sleep.  @page may be
+ *	freed or migrated concurrently: the core throws the answer away when
+ *	the interval notifier saw a change, so the answer only needs to be
+ *	right for the page as it was.
+ */
+struct odp_p2p_ops {
+	int (*resolve)(struct odp_p2p_provider *prov, struct page *page,
+		       struct device *importer, struct odp_peer *peer);
+};
+
+/**
+ * struct odp_p2p_provider - a registered owner of device-private memory
+ * @pgmap: the provider's MEMORY_DEVICE_PRIVATE pagemap: the registry key.
+ *	Mirrors whose odp_mirror_attr.owner is @pgmap->owner get these pages
+ *	reported by hmm_range_fault() and resolved through @ops
+ * @ops: the resolver
+ * @node: private to the core
+ * @id: set by odp_p2p_register(), a small number naming the provider's
+ *	owner domain (see odp_p2p_domain_owner())
+ */
+struct odp_p2p_provider {
+	struct dev_pagemap *pgmap;
+	const struct odp_p2p_ops *ops;
+	struct list_head node;
+	u32 id;
+};
+
+/* Per-mirror and global P2P counters (see odp_mirror_p2p_counters()). */
+enum odp_p2p_counter {
+	ODP_P2P_PAGES_RESOLVED,		/* peer leaves installed */
+	ODP_P2P_PAGES_REFUSED,		/* resolver refusals */
+	ODP_P2P_PAGES_MIGRATED_BACK,	/* refused pages faulted back to RAM */
+	ODP_P2P_CNT_MAX
+};
+
+struct odp_p2p_counters {
+	u64 c[ODP_P2P_CNT_MAX];
+};
+
+int odp_p2p_register(struct odp_p2p_provider *prov);
+void odp_p2p_unregister(struct odp_p2p_provider *prov);
+void *odp_p2p_domain_owner(u32 id);
+void odp_mirror_p2p_counters(struct odp_mirror *mirror,
+			     struct odp_p2p_counters *out);
+void odp_global_p2p_counters(struct odp_p2p_counters *out);
 
 #endif /* ODP_HMM_H */

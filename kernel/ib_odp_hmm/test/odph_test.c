@@ -69,8 +69,9 @@ static int odpt_access_page(struct odp_mirror *m, u64 iova, void *buf,
 	for (tries = 0; tries < ODPT_FAULT_TRIES; tries++) {
 		odp_mirror_access_begin(m);
 		ret = odp_mirror_lookup(m, iova, access, &x);
-		if (!ret && (x.flags & ODP_XLATE_DEVPRIV))
-			ret = -EREMOTEIO;	/* P2P is a later seam */
+		/* Own device-private pages, or a peer with no kernel page. */
+		if (!ret && (x.flags & ODP_XLATE_DEVPRIV || !x.page))
+			ret = -EREMOTEIO;
 		if (!ret && slow)
 			udelay(ODPT_SLOW_US);
 		if (!ret)
@@ -168,6 +169,8 @@ static u8 odpt_snap_byte(struct odp_mirror *m, u64 iova)
 			b |= ODPT_SNAP_DEVPRIV;
 		if (x.flags & ODP_XLATE_DIRTY)
 			b |= ODPT_SNAP_DIRTY;
+		if (x.flags & ODP_XLATE_PEER)
+			b |= ODPT_SNAP_PEER;
 	}
 	odp_mirror_access_end(m);
 	return b;
@@ -246,6 +249,27 @@ static void odpt_stats(struct odp_mirror *m, struct odpt_stats *s)
 	s->live_mirrors = odp_live_mirrors();
 }
 
+static void odpt_export_p2p(const struct odp_p2p_counters *in,
+			    struct odpt_p2p_counters *out)
+{
+	out->pages_resolved = in->c[ODP_P2P_PAGES_RESOLVED];
+	out->pages_refused = in->c[ODP_P2P_PAGES_REFUSED];
+	out->pages_migrated_back = in->c[ODP_P2P_PAGES_MIGRATED_BACK];
+}
+
+static void odpt_p2p_stats(struct odp_mirror *m, struct odpt_p2p_stats *s)
+{
+	struct odp_p2p_counters c = {};
+
+	memset(s, 0, sizeof(*s));
+	if (m) {
+		odp_mirror_p2p_counters(m, &c);
+		odpt_export_p2p(&c, &s->mirror);
+	}
+	odp_global_p2p_counters(&c);
+	odpt_export_p2p(&c, &s->global);
+}
+
 static int odpt_inject(struct odp_mirror *m, struct odpt_inject *a)
 {
 	if (a->error <= 0 || a->error > MAX_ERRNO)
@@ -256,8 +280,11 @@ static int odpt_inject(struct odp_mirror *m, struct odpt_inject *a)
 	return 0;
 }
 
-/* Caller must hold ctx->lock for write. */
-static int odpt_create(struct odpt_ctx *ctx, struct odpt_create *a)
+/*
+ * Caller must hold ctx->lock for write.  @domain: 0 for our own owner, else
+ * the P2P provider whose owner domain the mirror joins.
+ */
+static int odpt_create(struct odpt_ctx *ctx, struct odpt_create *a, u32 domain)
 {
 	struct odp_mirror_attr attr = {
 		.va = a->va, .length = a->length, .iova = a->iova,
@@ -268,6 +295,11 @@ static int odpt_create(struct odpt_ctx *ctx, struct odpt_create *a)
 	lockdep_assert_held_write(&ctx->lock);
 	if (a->flags & ~ODPT_CREATE_FLAGS || a->reserved)
 		return -EINVAL;
+	if (domain) {
+		attr.owner = odp_p2p_domain_owner(domain);
+		if (!attr.owner)
+			return -ENODEV;
+	}
 	if (ctx->mirror)
 		return -EBUSY;
 	if (a->flags & ODPT_CREATE_IMPLICIT)
@@ -302,6 +334,8 @@ union odpt_args {
 	struct odpt_prefetch prefetch;
 	struct odpt_stats stats;
 	struct odpt_inject inject;
+	struct odpt_create_owner create_owner;
+	struct odpt_p2p_stats p2p_stats;
 };
 
 /* Caller must hold ctx->lock for read. */
@@ -323,6 +357,9 @@ static long odpt_ioctl_use(struct odpt_ctx *ctx, unsigned int cmd,
 	case ODPT_IOC_STATS:
 		odpt_stats(m, &a->stats);
 		return 0;
+	case ODPT_IOC_P2P_STATS:
+		odpt_p2p_stats(m, &a->p2p_stats);
+		return 0;
 	case ODPT_IOC_INJECT:
 		return odpt_inject(m, &a->inject);
 	}
@@ -343,19 +380,33 @@ static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case ODPT_IOC_SNAPSHOT:
 	case ODPT_IOC_PREFETCH:
 	case ODPT_IOC_INJECT:
+	case ODPT_IOC_CREATE_OWNER:
 		if (copy_from_user(&a, uarg, _IOC_SIZE(cmd)))
 			return -EFAULT;
 		break;
 	case ODPT_IOC_DESTROY:
 	case ODPT_IOC_STATS:
+	case ODPT_IOC_P2P_STATS:
 		break;
 	default:
 		return -ENOTTY;
 	}
 
+	if (cmd == ODPT_IOC_CREATE_OWNER) {
+		struct odpt_create_owner co = a.create_owner;
+
+		a.create = (struct odpt_create){
+			.va = co.va, .length = co.length, .iova = co.iova,
+			.flags = co.flags,
+		};
+		down_write(&ctx->lock);
+		ret = odpt_create(ctx, &a.create, co.domain);
+		up_write(&ctx->lock);
+		return ret;
+	}
 	if (cmd == ODPT_IOC_CREATE || cmd == ODPT_IOC_DESTROY) {
 		down_write(&ctx->lock);
-		ret = cmd == ODPT_IOC_CREATE ? odpt_create(ctx, &a.create) :
+		ret = cmd == ODPT_IOC_CREATE ? odpt_create(ctx, &a.create, 0) :
 					       odpt_destroy(ctx);
 		up_write(&ctx->lock);
 		return ret;
@@ -366,6 +417,9 @@ static long odpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	up_read(&ctx->lock);
 	if (!ret && cmd == ODPT_IOC_STATS &&
 	    copy_to_user(uarg, &a.stats, sizeof(a.stats)))
+		ret = -EFAULT;
+	if (!ret && cmd == ODPT_IOC_P2P_STATS &&
+	    copy_to_user(uarg, &a.p2p_stats, sizeof(a.p2p_stats)))
 		ret = -EFAULT;
 	return ret;
 }

@@ -62,6 +62,7 @@ struct odpt_rw {
 #define ODPT_SNAP_HUGE		0x04	/* part of one PMD-sized leaf */
 #define ODPT_SNAP_DEVPRIV	0x08	/* device-private page of our pagemap */
 #define ODPT_SNAP_DIRTY		0x10	/* written through the device */
+#define ODPT_SNAP_PEER		0x20	/* P2P peer page of a provider's memory */
 
 struct odpt_snapshot {
 	__u64 iova;
@@ -108,6 +109,32 @@ struct odpt_inject {
 	__s32 error;		/* positive errno, 1..4095 */
 };
 
+/*
+ * CREATE_OWNER: CREATE, but the mirror joins the owner domain of the P2P
+ * provider numbered domain (odph_gpu reports its number): that provider's
+ * device-private pages are resolved peer to peer instead of migrated.
+ * domain 0 is CREATE's default owner.
+ */
+struct odpt_create_owner {
+	__u64 va;
+	__u64 length;
+	__u64 iova;
+	__u32 flags;		/* ODPT_CREATE_* */
+	__u32 domain;
+};
+
+/* P2P counters; per mirror (of this file) and global. */
+struct odpt_p2p_counters {
+	__u64 pages_resolved;		/* peer leaves installed */
+	__u64 pages_refused;		/* provider refusals */
+	__u64 pages_migrated_back;	/* refused pages faulted back to RAM */
+};
+
+struct odpt_p2p_stats {
+	struct odpt_p2p_counters mirror;
+	struct odpt_p2p_counters global;
+};
+
 #define ODPT_IOC_MAGIC		'O'
 #define ODPT_IOC_CREATE		_IOW(ODPT_IOC_MAGIC, 0x00, struct odpt_create)
 #define ODPT_IOC_DESTROY	_IO(ODPT_IOC_MAGIC, 0x01)
@@ -117,5 +144,7 @@ struct odpt_inject {
 #define ODPT_IOC_PREFETCH	_IOW(ODPT_IOC_MAGIC, 0x05, struct odpt_prefetch)
 #define ODPT_IOC_STATS		_IOR(ODPT_IOC_MAGIC, 0x06, struct odpt_stats)
 #define ODPT_IOC_INJECT		_IOW(ODPT_IOC_MAGIC, 0x07, struct odpt_inject)
+#define ODPT_IOC_CREATE_OWNER	_IOW(ODPT_IOC_MAGIC, 0x08, struct odpt_create_owner)
+#define ODPT_IOC_P2P_STATS	_IOR(ODPT_IOC_MAGIC, 0x09, struct odpt_p2p_stats)
 
 #endif /* ODPH_TEST_UAPI_H */
