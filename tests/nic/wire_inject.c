@@ -228,45 +228,24 @@ static int bounded_fault(struct inject *in, const char *aaddr,
  */
 int cmd_rc_inject(int argc, char **argv)
 {
-	struct vt_path pa = { .mtu = IBV_MTU_1024, .rd_atomic = 1,
-			      .min_rnr_timer = 1 }, pb;
 	struct vt_end a, b;
 	struct ibv_mr *mb, *mi;
 	struct inject in;
-	const char *err;
 	uint8_t *bbuf;
 	int bad;
 
 	if (argc < 7)
 		die("rc-inject DEVA GIDXA DEVB GIDXB AADDR BADDR NETNS");
-	if ((err = vt_end_open(&a, argv[0], 64, atoi(argv[1]))) ||
-	    (err = vt_end_open(&b, argv[2], 64, atoi(argv[3]))))
-		die("%s", err);
-	a.qp = vt_qp_create(&a, IBV_QPT_RC, 16, 16, 1);
-	b.qp = vt_qp_create(&b, IBV_QPT_RC, 16, 16, 1);
+	rc_pair(&a, &b, argv, INJ_PSN, 0x5000, 1);
 	bbuf = aligned_alloc(4096, 8192);
-	if (!a.qp || !b.qp || !bbuf)
-		die("qp/buf: %s", strerror(errno));
+	if (!bbuf)
+		die("buf: %s", strerror(errno));
 	mb = ibv_reg_mr(b.pd, bbuf, 8192, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE);
 	mi = ibv_reg_mr(b.pd, NULL, SIZE_MAX, IBV_ACCESS_ON_DEMAND |
 			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
 	if (!mb || !mi)
 		die("reg_mr: %s", strerror(errno));
-	pb = pa;
-	pa.dest_qpn = b.qp->qp_num;
-	pa.sq_psn = INJ_PSN;
-	pa.rq_psn = 0x5000;
-	pa.sgid_index = a.gidx;
-	pa.dgid = b.gid;
-	pb.dest_qpn = a.qp->qp_num;
-	pb.sq_psn = 0x5000;
-	pb.rq_psn = INJ_PSN;
-	pb.sgid_index = b.gidx;
-	pb.dgid = a.gid;
-	if ((err = vt_rc_connect(a.qp, VT_REMOTE_RWA, &pa)) ||
-	    (err = vt_rc_connect(b.qp, VT_REMOTE_RWA, &pb)))
-		die("connect: %s: %s", err, strerror(errno));
 	in = (struct inject){ .s = raw4_socket_in(argv[6]), .baddr = argv[5],
 			      .qpn = b.qp->qp_num, .psn = INJ_PSN };
 	bad = isolation(&in, argv[2], argv[4], bbuf, mb);

@@ -717,6 +717,41 @@ int raw4_socket_in(const char *path)
 }
 
 /*
+ * An RC QP on each of DEVA and DEVB (argv[0..3]: device, GID index),
+ * opened here and connected to each other: A sends from PSN @apsn, B from
+ * @bpsn; B's RNR NAK timer is @rnr.
+ */
+void rc_pair(struct vt_end *a, struct vt_end *b, char **argv, uint32_t apsn,
+	     uint32_t bpsn, uint8_t rnr)
+{
+	struct vt_path pa = { .mtu = IBV_MTU_1024, .rd_atomic = 1,
+			      .min_rnr_timer = rnr }, pb;
+	const char *err;
+
+	if ((err = vt_end_open(a, argv[0], 64, atoi(argv[1]))) ||
+	    (err = vt_end_open(b, argv[2], 64, atoi(argv[3]))))
+		die("%s", err);
+	a->qp = vt_qp_create(a, IBV_QPT_RC, 16, 16, 1);
+	b->qp = vt_qp_create(b, IBV_QPT_RC, 16, 16, 1);
+	if (!a->qp || !b->qp)
+		die("create_qp: %s", strerror(errno));
+	pb = pa;
+	pa.dest_qpn = b->qp->qp_num;
+	pa.sq_psn = apsn;
+	pa.rq_psn = bpsn;
+	pa.sgid_index = a->gidx;
+	pa.dgid = b->gid;
+	pb.dest_qpn = a->qp->qp_num;
+	pb.sq_psn = bpsn;
+	pb.rq_psn = apsn;
+	pb.sgid_index = b->gidx;
+	pb.dgid = a->gid;
+	if ((err = vt_rc_connect(a->qp, VT_REMOTE_RWA, &pa)) ||
+	    (err = vt_rc_connect(b->qp, VT_REMOTE_RWA, &pb)))
+		die("connect: %s: %s", err, strerror(errno));
+}
+
+/*
  * rc-forge DEVA GIDXA DEVB GIDXB SADDR DADDR NETNS COUNT: an RC QP on DEVA
  * connected to one on DEVB, both opened here (run where the devices'
  * counters are in sysfs: init_net); the forged packets leave from a raw
@@ -733,12 +768,9 @@ int raw4_socket_in(const char *path)
 static int cmd_rc_forge(int argc, char **argv)
 {
 	struct vt_end a, b;
-	struct vt_path pa = { .mtu = IBV_MTU_1024, .rd_atomic = 1,
-			      .min_rnr_timer = FORGE_RNR };
-	struct vt_path pb;
 	struct ibv_mr *ma, *mb;
 	struct ibv_wc wc;
-	const char *err, *deva, *devb, *saddr, *daddr;
+	const char *deva, *saddr, *daddr;
 	uint8_t *abuf, *bbuf;
 	long long d0, d1, rnr0;
 	int s, count, i, st, bad = 0;
@@ -747,38 +779,19 @@ static int cmd_rc_forge(int argc, char **argv)
 	if (argc < 8)
 		die("rc-forge DEVA GIDXA DEVB GIDXB SADDR DADDR NETNS COUNT");
 	deva = argv[0];
-	devb = argv[2];
 	saddr = argv[4];
 	daddr = argv[5];
 	count = atoi(argv[7]);
-	if ((err = vt_end_open(&a, deva, 64, atoi(argv[1]))) ||
-	    (err = vt_end_open(&b, devb, 64, atoi(argv[3]))))
-		die("%s", err);
-	a.qp = vt_qp_create(&a, IBV_QPT_RC, 16, 16, 1);
-	b.qp = vt_qp_create(&b, IBV_QPT_RC, 16, 16, 1);
+	rc_pair(&a, &b, argv, FORGE_PSN, 0x2000, FORGE_RNR);
 	abuf = aligned_alloc(4096, 8192);
 	bbuf = aligned_alloc(4096, 8192);
-	if (!a.qp || !b.qp || !abuf || !bbuf)
-		die("qp/buf: %s", strerror(errno));
+	if (!abuf || !bbuf)
+		die("buf: %s", strerror(errno));
 	ma = ibv_reg_mr(a.pd, abuf, 8192, IBV_ACCESS_LOCAL_WRITE);
 	mb = ibv_reg_mr(b.pd, bbuf, 8192, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE);
 	if (!ma || !mb)
 		die("reg_mr: %s", strerror(errno));
-	pb = pa;
-	pa.dest_qpn = b.qp->qp_num;
-	pa.sq_psn = FORGE_PSN;
-	pa.rq_psn = 0x2000;
-	pa.sgid_index = a.gidx;
-	pa.dgid = b.gid;
-	pb.dest_qpn = a.qp->qp_num;
-	pb.sq_psn = 0x2000;
-	pb.rq_psn = FORGE_PSN;
-	pb.sgid_index = b.gidx;
-	pb.dgid = a.gid;
-	if ((err = vt_rc_connect(a.qp, VT_REMOTE_RWA, &pa)) ||
-	    (err = vt_rc_connect(b.qp, VT_REMOTE_RWA, &pb)))
-		die("connect: %s: %s", err, strerror(errno));
 	s = raw4_socket_in(argv[6]);
 
 	/* The SEND, outstanding: wait for B's RNR NAKs to reach A. */

@@ -28,6 +28,11 @@ long long port_cnt(const char *dev, const char *name);
 /* a completion on @cq without waiting: 1 (in @wc) or 0 */
 int poll1(struct ibv_cq *cq, struct ibv_wc *wc);
 
+struct vt_end;
+/* RC QPs on DEVA and DEVB (argv: DEVA GIDXA DEVB GIDXB), connected */
+void rc_pair(struct vt_end *a, struct vt_end *b, char **argv, uint32_t apsn,
+	     uint32_t bpsn, uint8_t rnr);
+
 int cmd_rc_inject(int argc, char **argv);
 
 #endif /* WIRE_TOOL_H */
