@@ -9,6 +9,7 @@
 # the registration method.  Data is checked by our programs
 # (tests/ucx/ucp_check.c, mpi_check.c); ucx_perftest only has to run and
 # exit 0 on both sides.  Runs in the VM (tests/vm/run).
+#	nic_ucx_tests [FILTER...]	only the cases whose name has a FILTER
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -23,6 +24,20 @@ exec 3>&1	# note: a passing case's highlights, as TAP diagnostics
 
 note() {
 	sed 's/^/#   /' >&3
+}
+
+FILTERS=("$@")
+
+# ucx_case NAME FUNC ARGS...: tap_case, if NAME matches a FILTER (or none
+# is given).
+ucx_case() {
+	local f
+	[ ${#FILTERS[@]} = 0 ] && { tap_case "$@"; return; }
+	for f in "${FILTERS[@]}"; do
+		case $1 in
+		*"$f"*) tap_case "$@"; return ;;
+		esac
+	done
 }
 
 # ucx NS REG CMD...: CMD in namespace odphNS, UCX on odphNS:1 over rc_verbs
@@ -165,34 +180,34 @@ if ! netns_setup; then
 	exit 1
 fi
 
-tap_case "ucx_info: rc_verbs and ud_verbs on odphA:1" \
+ucx_case "ucx_info: rc_verbs and ud_verbs on odphA:1" \
 	sh -c "ucx_info -d | grep -A1 'Transport: rc_verbs' | grep -q 'odphA:1'"
-tap_case "UCX md open/close with implicit ODP, 20 rounds, no crash (UCX 1.13 dereg bug)" \
+ucx_case "UCX md open/close with implicit ODP, 20 rounds, no crash (UCX 1.13 dereg bug)" \
 	in_ns A $B/uct_odp_close -n 20 odphA
-tap_case "UCX's implicit ODP MR on odphA: length 2^64-1, even lkey" implicit_mr
-tap_case "UCX debug log, odp: 'using odp global key', lanes on rc_verbs only" \
+ucx_case "UCX's implicit ODP MR on odphA: length 2^64-1, even lkey" implicit_mr
+ucx_case "UCX debug log, odp: 'using odp global key', lanes on rc_verbs only" \
 	debug_log odp "using odp global key"
-tap_case "UCX debug log, rcache: 'using registration cache'" \
+ucx_case "UCX debug log, rcache: 'using registration cache'" \
 	debug_log rcache "using registration cache"
-tap_case "ucp_check odp: tag 8 B..4 MiB, put/get, every byte checked" check odp
-tap_case "ucp_check rcache: the same" check rcache
+ucx_case "ucp_check odp: tag 8 B..4 MiB, put/get, every byte checked" check odp
+ucx_case "ucp_check rcache: the same" check rcache
 for reg in odp rcache; do
 	n=1
 	[ "$reg" = odp ] && n=$REPS
-	tap_case "ucx_perftest tag_lat 8 B, $reg, x$n" \
+	ucx_case "ucx_perftest tag_lat 8 B, $reg, x$n" \
 		perf_rep "$n" "$reg" tag_lat 8 200
-	tap_case "ucx_perftest tag_bw 64 KiB, $reg, x$n" \
+	ucx_case "ucx_perftest tag_bw 64 KiB, $reg, x$n" \
 		perf_rep "$n" "$reg" tag_bw 65536 50
-	tap_case "ucx_perftest tag_bw 1 MiB, $reg, x$n" \
+	ucx_case "ucx_perftest tag_bw 1 MiB, $reg, x$n" \
 		perf_rep "$n" "$reg" tag_bw 1048576 8
-	tap_case "ucx_perftest ucp_put_bw 64 KiB, $reg, x$n" \
+	ucx_case "ucx_perftest ucp_put_bw 64 KiB, $reg, x$n" \
 		perf_rep "$n" "$reg" ucp_put_bw 65536 50
-	tap_case "ucx_perftest ucp_put_bw 1 MiB, $reg, x$n" \
+	ucx_case "ucx_perftest ucp_put_bw 1 MiB, $reg, x$n" \
 		perf_rep "$n" "$reg" ucp_put_bw 1048576 8
 done
-tap_case "Open MPI pml ucx, odp: ping-pong, exchange, allreduce 8 B..4 MiB checked" \
+ucx_case "Open MPI pml ucx, odp: ping-pong, exchange, allreduce 8 B..4 MiB checked" \
 	mpi_ok odp
-tap_case "Open MPI pml ucx, rcache: the same" mpi_ok rcache
-tap_case "Open MPI pml ucx, odp: latency/bandwidth sweep 8 B..4 MiB" mpi_sweep
+ucx_case "Open MPI pml ucx, rcache: the same" mpi_ok rcache
+ucx_case "Open MPI pml ucx, odp: latency/bandwidth sweep 8 B..4 MiB" mpi_sweep
 netns_teardown
 tap_done
