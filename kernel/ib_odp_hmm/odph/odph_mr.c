@@ -24,15 +24,24 @@ static DEFINE_SPINLOCK(odph_atomic_lock);	/* responder atomics */
 
 static int odph_mr_publish(struct odph_dev *dev, struct odph_mr *mr)
 {
-	u32 index;
+	u32 index, tag = get_random_u32() & 0xff;
 	int ret;
 
+	/*
+	 * UCX 1.13/1.14 compat: uct_ib_md_release_reg_method() passes its
+	 * implicit ODP memh where a uct_md_mem_dereg_params_t is expected,
+	 * so field_mask is read from the lkey; an even lkey (no
+	 * UCT_MD_MEM_DEREG_FIELD_MEMH) makes that call a no-op, an odd one
+	 * a SIGSEGV.  docs/ARCHITECTURE.md, "UCX".
+	 */
+	if (mr->kind == ODPH_MR_ODP && mr->length == U64_MAX)
+		tag &= ~1;
 	ret = xa_alloc_cyclic(&dev->mrs, &index, mr,
 			      XA_LIMIT(1, ODPH_KEY_INDEX_MAX), &dev->next_mr,
 			      GFP_KERNEL);
 	if (ret < 0)
 		return ret;
-	mr->ib.lkey = (index << 8) | (get_random_u32() & 0xff);
+	mr->ib.lkey = (index << 8) | tag;
 	mr->ib.rkey = mr->ib.lkey;
 	refcount_set(&mr->ref, 1);
 	init_completion(&mr->released);

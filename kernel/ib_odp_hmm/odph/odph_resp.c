@@ -943,6 +943,8 @@ static void odph_resp_ud(struct odph_resp_ctx *c)
 	wc.wc_flags = IB_WC_GRH | IB_WC_WITH_NETWORK_HDR_TYPE;
 	wc.network_hdr_type = odph_rx_cb(c->skb)->family == AF_INET ?
 			      RDMA_NETWORK_IPV4 : RDMA_NETWORK_IPV6;
+	/* and in sl as mlx5 does: UCX's UD reads it (ARCHITECTURE.md, UCX) */
+	wc.sl = wc.network_hdr_type == RDMA_NETWORK_IPV4 ? 2 : 1;
 	if (pkt->immdt) {
 		wc.wc_flags |= IB_WC_WITH_IMM;
 		wc.ex.imm_data = pkt->immdt->imm;
