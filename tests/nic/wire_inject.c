@@ -14,7 +14,6 @@
  *      not the whole announced range: mincore() counts what got populated.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,30 +51,12 @@ static void inject_write(const struct inject *in, const char *saddr,
 			 uint8_t fill)
 {
 	static uint8_t pkt[20 + 8 + 12 + 16 + INJ_PAY + 4];
-	struct sockaddr_in dst = { .sin_family = AF_INET };
 	size_t n = sizeof(pkt);
 	uint8_t *bth = pkt + 28, *reth = bth + 12;
-	uint32_t icrc;
-	uint16_t csum;
 	int i;
 
 	memset(pkt, 0, n);
-	pkt[0] = 0x45;
-	pkt[2] = n >> 8;
-	pkt[3] = n;
-	pkt[4] = 0x56;				/* id, not 0 */
-	pkt[6] = 0x40;				/* DF */
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_UDP;
-	if (inet_pton(AF_INET, saddr, pkt + 12) != 1 ||
-	    inet_pton(AF_INET, in->baddr, pkt + 16) != 1)
-		die("bad IPv4 address");
-	pkt[20] = 0xc0;				/* source port 49153 */
-	pkt[21] = 0x01;
-	pkt[22] = ROCE_PORT >> 8;
-	pkt[23] = ROCE_PORT & 0xff;
-	pkt[24] = (n - 20) >> 8;
-	pkt[25] = n - 20;			/* UDP checksum 0: none */
+	roce4_headers(pkt, n, saddr, in->baddr, 0x5600, 0xc001);
 	bth[0] = opcode;
 	bth[2] = pkey >> 8;
 	bth[3] = pkey;
@@ -93,14 +74,7 @@ static void inject_write(const struct inject *in, const char *saddr,
 		reth[12 + i] = len >> (24 - 8 * i);
 	}
 	memset(reth + 16, fill, INJ_PAY);
-	icrc = icrc_user(pkt, n);
-	for (i = 0; i < 4; i++)
-		pkt[n - 4 + i] = icrc >> (8 * i);
-	csum = ip_csum(pkt, 20);
-	pkt[10] = csum >> 8;
-	pkt[11] = csum;
-	memcpy(&dst.sin_addr, pkt + 16, 4);
-	raw4_send(in->s, &dst, pkt, n);
+	roce4_seal_send(in->s, pkt, n);
 }
 
 /* Wait up to 10 s for @dev's counter @name to reach @want; its value. */

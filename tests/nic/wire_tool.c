@@ -636,6 +636,55 @@ long long port_cnt(const char *dev, const char *name)
 }
 
 /*
+ * The IPv4 and UDP headers (pkt[0..28)) of a RoCE v2 packet of @len bytes,
+ * ICRC included, from @saddr to @daddr, IP id @id (not 0, or the kernel
+ * picks one), UDP source port @sport, no UDP checksum; the BTH goes at
+ * pkt + 28.  The rest of @pkt is left as it is.
+ */
+void roce4_headers(uint8_t *pkt, size_t len, const char *saddr,
+		   const char *daddr, uint16_t id, uint16_t sport)
+{
+	memset(pkt, 0, 28);
+	pkt[0] = 0x45;
+	pkt[2] = len >> 8;
+	pkt[3] = len;
+	pkt[4] = id >> 8;
+	pkt[5] = id;
+	pkt[6] = 0x40;				/* DF */
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_UDP;
+	if (inet_pton(AF_INET, saddr, pkt + 12) != 1 ||
+	    inet_pton(AF_INET, daddr, pkt + 16) != 1)
+		die("bad IPv4 address");
+	pkt[20] = sport >> 8;
+	pkt[21] = sport;
+	pkt[22] = ROCE_PORT >> 8;
+	pkt[23] = ROCE_PORT & 0xff;
+	pkt[24] = (len - 20) >> 8;
+	pkt[25] = len - 20;
+}
+
+/*
+ * Seal a packet built on roce4_headers() (its ICRC, computed here with
+ * icrc_user(), then the IP header checksum) and send it on raw socket @s.
+ */
+void roce4_seal_send(int s, uint8_t *pkt, size_t len)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	uint32_t icrc = icrc_user(pkt, len);
+	uint16_t csum;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		pkt[len - 4 + i] = icrc >> (8 * i);
+	csum = ip_csum(pkt, 20);
+	pkt[10] = csum >> 8;
+	pkt[11] = csum;
+	memcpy(&dst.sin_addr, pkt + 16, 4);
+	raw4_send(s, &dst, pkt, len);
+}
+
+/*
  * One RoCE v2 RC ACKNOWLEDGE from @saddr to @daddr (IPv4) for QP @qpn,
  * PSN @psn, AETH syndrome @syn, its ICRC computed here (icrc_user(), the
  * CRC the capture-check case holds against the kernel's).
@@ -644,27 +693,9 @@ static void forge_ack(int s, const char *saddr, const char *daddr,
 		      uint32_t qpn, uint32_t psn, uint8_t syn)
 {
 	uint8_t pkt[20 + 8 + 12 + 4 + 4] = { 0 };
-	struct sockaddr_in dst = { .sin_family = AF_INET };
 	size_t len = sizeof(pkt);
-	uint32_t icrc;
-	uint16_t csum;
-	int i;
 
-	pkt[0] = 0x45;
-	pkt[2] = len >> 8;
-	pkt[3] = len;
-	pkt[4] = 0x12;				/* id: not 0, or the */
-	pkt[5] = 0x34;				/* kernel picks one */
-	pkt[6] = 0x40;				/* DF */
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_UDP;
-	if (inet_pton(AF_INET, saddr, pkt + 12) != 1 ||
-	    inet_pton(AF_INET, daddr, pkt + 16) != 1)
-		die("bad IPv4 address");
-	pkt[20] = 0xc0;				/* source port 49152 */
-	pkt[22] = ROCE_PORT >> 8;
-	pkt[23] = ROCE_PORT & 0xff;
-	pkt[25] = len - 20;			/* UDP checksum 0: none */
+	roce4_headers(pkt, len, saddr, daddr, 0x1234, 0xc000);
 	pkt[28] = 0x11;				/* RC ACKNOWLEDGE */
 	pkt[30] = pkt[31] = 0xff;		/* default P_Key */
 	pkt[33] = qpn >> 16;
@@ -674,14 +705,7 @@ static void forge_ack(int s, const char *saddr, const char *daddr,
 	pkt[38] = psn >> 8;
 	pkt[39] = psn;
 	pkt[40] = syn;				/* AETH, MSN 0 */
-	icrc = icrc_user(pkt, len);
-	for (i = 0; i < 4; i++)
-		pkt[len - 4 + i] = icrc >> (8 * i);
-	csum = ip_csum(pkt, 20);
-	pkt[10] = csum >> 8;
-	pkt[11] = csum;
-	memcpy(&dst.sin_addr, pkt + 16, 4);
-	raw4_send(s, &dst, pkt, len);
+	roce4_seal_send(s, pkt, len);
 }
 
 #define FORGE_PSN	0x1000u		/* A's first send PSN */

@@ -21,6 +21,10 @@ uint32_t icrc_user(const uint8_t *pkt, size_t len);
 uint16_t ip_csum(const uint8_t *p, size_t len);
 void raw4_send(int s, const struct sockaddr_in *dst, const uint8_t *pkt,
 	       size_t len);
+/* IPv4 + UDP headers of a RoCE v2 packet; then ICRC, checksum, send */
+void roce4_headers(uint8_t *pkt, size_t len, const char *saddr,
+		   const char *daddr, uint16_t id, uint16_t sport);
+void roce4_seal_send(int s, uint8_t *pkt, size_t len);
 /* a raw IPv4 socket (IP_HDRINCL) in the namespace at @path */
 int raw4_socket_in(const char *path);
 /* port counter @name of @dev from sysfs; -1 if it has none */
