@@ -31,6 +31,8 @@
 
 #include <ucp/api/ucp.h>
 
+#include "pattern.h"
+
 #define MAX_SIZE	(4u << 20)
 #define TAG_PING	0x100
 #define TAG_PONG	0x200
@@ -45,31 +47,16 @@ static unsigned long checks;
 #define die(...) do { fprintf(stderr, "ucp_check: " __VA_ARGS__); \
 		      fputc('\n', stderr); exit(1); } while (0)
 
-static void fill(uint8_t *p, size_t len, uint32_t seed)
-{
-	uint32_t x = seed * 2654435761u + 1;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x = x * 1103515245u + 12345u;
-		p[i] = x >> 16;
-	}
-}
 
 static void check(const uint8_t *p, size_t len, uint32_t seed,
 		  const char *what)
 {
-	uint8_t *want = malloc(len);
-	size_t i;
+	uint8_t want;
+	long i = pattern_find_bad(p, len, seed, &want);
 
-	if (!want)
-		die("out of memory");
-	fill(want, len, seed);
-	for (i = 0; i < len; i++)
-		if (p[i] != want[i])
-			die("%s of %zu B: byte %zu is %#x, want %#x", what, len,
-			    i, p[i], want[i]);
-	free(want);
+	if (i >= 0)
+		die("%s of %zu B: byte %ld is %#x, want %#x", what, len, i,
+		    p[i], want);
 	checks++;
 }
 
@@ -245,10 +232,10 @@ static void tag_pingpong(int server, int iters, uint8_t *buf)
 				memset(buf, 0xa5, sizes[s]);
 				tag_recv(buf, sizes[s], TAG_PING + s);
 				check(buf, sizes[s], seed, "tag ping");
-				fill(buf, sizes[s], ~seed);
+				pattern_fill(buf, sizes[s], ~seed);
 				tag_send(buf, sizes[s], TAG_PONG + s);
 			} else {
-				fill(buf, sizes[s], seed);
+				pattern_fill(buf, sizes[s], seed);
 				tag_send(buf, sizes[s], TAG_PING + s);
 				memset(buf, 0x5a, sizes[s]);
 				tag_recv(buf, sizes[s], TAG_PONG + s);
@@ -299,7 +286,7 @@ static void rma(int server, int iters, uint8_t *buf)
 				xfer_all(1, &ok, 1);	/* ready for the put */
 				xfer_all(0, &ok, 1);	/* put flushed */
 				check(buf, sizes[s], seed, "put");
-				fill(buf, sizes[s], ~seed);
+				pattern_fill(buf, sizes[s], ~seed);
 				xfer_all(1, &ok, 1);	/* ready for the get */
 				xfer_all(0, &ok, 1);	/* got it */
 			}
@@ -320,7 +307,7 @@ static void rma(int server, int iters, uint8_t *buf)
 		for (s = 0; s < NSIZES; s++) {
 			for (i = 0; i < iters; i++) {
 				seed = 7000 + s * 100 + i;
-				fill(buf, sizes[s], seed);
+				pattern_fill(buf, sizes[s], seed);
 				xfer_all(0, &ok, 1);
 				wait_req(ucp_put_nbx(ep, buf, sizes[s], d.addr,
 						     rkey, &prm), "put");
