@@ -6,6 +6,7 @@
  * consumer's RESET that races a fatal packet stays RESET.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -300,3 +301,67 @@ TEST_F(qps, reset_wins_over_a_racing_fatal_packet)
 	}
 	vbuf_free(&b);
 }
+
+/* odph's port counter @name, or -1 (rxe, or no such counter). */
+static long odph_counter(const char *name)
+{
+	char path[256];
+	long v = -1;
+	FILE *f;
+
+	if (verbs_is_rxe())
+		return -1;
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
+		 verbs_dev_name(), name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * A SEND to a QP that does not exist is never acknowledged: the requester
+ * times out, resends exactly @retry_cnt times (IBTA 9.7.6.1.3: 7 is seven
+ * retries, not "infinite" as it is for rnr_retry) and then completes the
+ * WQE with IBV_WC_RETRY_EXC_ERR, the QP in ERR; the WQE behind it is
+ * flushed.  odph's timeouts counter moves by exactly @retry_cnt.
+ */
+static void retry_exhausted(struct _tap_fx_qps *self, uint8_t retry_cnt)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTS, .timeout = 8,
+				 .retry_cnt = retry_cnt, .rnr_retry = 7,
+				 .max_rd_atomic = 1 };
+	long before = odph_counter("timeouts"), after;
+	struct ibv_wc wc[2];
+	struct vbuf b;
+	struct ibv_sge s;
+
+	vbuf_reg(&self->d, &b, 4096, IBV_ACCESS_LOCAL_WRITE);
+	s = vsge(&b, 0, 64);
+	ASSERT_EQ(0, vqp_init(self->qp, IBV_QPT_RC));
+	ASSERT_EQ(0, vqp_rtr(&self->d, self->qp, 0xabcde, 0));
+	ASSERT_EQ(0, ibv_modify_qp(self->qp, &a, IBV_QP_STATE |
+				   IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
+				   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+				   IBV_QP_MAX_QP_RD_ATOMIC));
+	ASSERT_EQ(0, vpost_send(self->qp, IBV_WR_SEND, 1, &s, 1, 0, 0));
+	ASSERT_EQ(0, vpost_send(self->qp, IBV_WR_SEND, 2, &s, 1, 0, 0));
+	ASSERT_EQ(2, vpoll(self->cq, wc, 2, 20000));
+	ASSERT_EQ(1, wc[0].wr_id);
+	ASSERT_EQ(IBV_WC_RETRY_EXC_ERR, wc[0].status);
+	ASSERT_EQ(2, wc[1].wr_id);
+	ASSERT_EQ(IBV_WC_WR_FLUSH_ERR, wc[1].status);
+	ASSERT_EQ(IBV_QPS_ERR, vqp_state(self->qp));
+	after = odph_counter("timeouts");
+	if (before >= 0 && after >= 0)
+		ASSERT_EQ(retry_cnt, after - before);
+	vbuf_free(&b);
+}
+
+TEST_F(qps, retry_cnt_0_fails_at_first_timeout) { retry_exhausted(self, 0); }
+TEST_F(qps, retry_cnt_3_resends_three_times) { retry_exhausted(self, 3); }
+TEST_F(qps, retry_cnt_7_is_seven_not_infinite) { retry_exhausted(self, 7); }

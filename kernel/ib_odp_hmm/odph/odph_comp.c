@@ -551,7 +551,7 @@ void odph_comp_retry_timer(struct timer_list *t)
 		spin_unlock_bh(&qp->sq_lock);
 		return;
 	}
-	if (qp->attr.retry_cnt != 7 && qp->retry_cnt++ >= qp->attr.retry_cnt) {
+	if (qp->retry_cnt++ >= qp->attr.retry_cnt) {
 		odph_comp_done(qp, s, IB_WC_RETRY_EXC_ERR);
 		failed = true;
 	} else {
