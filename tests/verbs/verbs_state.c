@@ -302,7 +302,11 @@ TEST_F(qps, reset_wins_over_a_racing_fatal_packet)
 	vbuf_free(&b);
 }
 
-/* odph's port counter @name, or -1 (rxe, or no such counter). */
+/*
+ * odph's port counter @name, or -1 (rxe, or no such counter).  ib_core
+ * caches hw_counters reads for a few milliseconds (the stats' lifespan):
+ * wait that out first, so a read after a quick test is not the one before.
+ */
 static long odph_counter(const char *name)
 {
 	char path[256];
@@ -311,6 +315,7 @@ static long odph_counter(const char *name)
 
 	if (verbs_is_rxe())
 		return -1;
+	usleep(100 * 1000);
 	snprintf(path, sizeof(path),
 		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
 		 verbs_dev_name(), name);
@@ -365,3 +370,42 @@ static void retry_exhausted(struct _tap_fx_qps *self, uint8_t retry_cnt)
 TEST_F(qps, retry_cnt_0_fails_at_first_timeout) { retry_exhausted(self, 0); }
 TEST_F(qps, retry_cnt_3_resends_three_times) { retry_exhausted(self, 3); }
 TEST_F(qps, retry_cnt_7_is_seven_not_infinite) { retry_exhausted(self, 7); }
+
+/*
+ * A SEND to a QP (itself) that has no receive posted is answered with RNR
+ * NAKs: after @rnr_retry resends the WQE completes with
+ * IBV_WC_RNR_RETRY_EXC_ERR, so odph received exactly @rnr_retry + 1 RNR
+ * NAKs.  An RNR NAK restarts the transport timer but never resets the RNR
+ * count.
+ */
+static void rnr_exhausted(struct _tap_fx_qps *self, uint8_t rnr_retry)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTS, .timeout = 14,
+				 .retry_cnt = 7, .rnr_retry = rnr_retry,
+				 .max_rd_atomic = 1 };
+	long before = odph_counter("rnr_nak_rcvd"), after;
+	struct ibv_wc wc;
+	struct vbuf b;
+	struct ibv_sge s;
+
+	vbuf_reg(&self->d, &b, 4096, IBV_ACCESS_LOCAL_WRITE);
+	s = vsge(&b, 0, 64);
+	ASSERT_EQ(0, vqp_init(self->qp, IBV_QPT_RC));
+	ASSERT_EQ(0, vqp_rtr(&self->d, self->qp, self->qp->qp_num, 0));
+	ASSERT_EQ(0, ibv_modify_qp(self->qp, &a, IBV_QP_STATE |
+				   IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
+				   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+				   IBV_QP_MAX_QP_RD_ATOMIC));
+	ASSERT_EQ(0, vpost_send(self->qp, IBV_WR_SEND, 1, &s, 1, 0, 0));
+	ASSERT_EQ(1, vpoll(self->cq, &wc, 1, 20000));
+	ASSERT_EQ(1, wc.wr_id);
+	ASSERT_EQ(IBV_WC_RNR_RETRY_EXC_ERR, wc.status);
+	ASSERT_EQ(IBV_QPS_ERR, vqp_state(self->qp));
+	after = odph_counter("rnr_nak_rcvd");
+	if (before >= 0 && after >= 0)
+		ASSERT_EQ(rnr_retry + 1, after - before);
+	vbuf_free(&b);
+}
+
+TEST_F(qps, rnr_retry_0_fails_at_first_rnr_nak) { rnr_exhausted(self, 0); }
+TEST_F(qps, rnr_retry_3_resends_three_times) { rnr_exhausted(self, 3); }

@@ -36,6 +36,7 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/rdma_user_rxe.h>
 
+#include "odph_compat.h"
 #include "odph_hdr.h"
 #include "odph_mr.h"
 #include "odph_net.h"
@@ -295,6 +296,10 @@ struct odph_qp {
 	bool read_gap;			/* resent a READ from read_gap_psn */
 	u32 read_gap_psn;
 	struct odph_fault req_fault;	/* requester side, under sq_lock */
+	bool req_faulting;		/* the requester is resolving a local
+					 * fault: nothing is resent meanwhile,
+					 * so the retry timer does not count;
+					 * under sq_lock */
 	struct odph_fault resp_fault;	/* responder side, under rq_lock */
 	struct work_struct fault_work;	/* resolves resp_fault */
 	bool sq_draining;
@@ -425,9 +430,7 @@ void odph_set_device_ops(struct ib_device *ib);
 int odph_path_from_ah(struct odph_dev *dev, struct odph_path *path,
 		      const struct rdma_ah_attr *ah);
 
-/* odph_cq.c */
-int odph_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
-		   struct ib_udata *udata);
+/* odph_cq.c (odph_create_cq: odph_compat.h) */
 int odph_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
 int odph_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata);
 u32 odph_port_mtu(struct odph_dev *dev);

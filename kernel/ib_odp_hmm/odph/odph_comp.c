@@ -441,10 +441,8 @@ static void odph_comp_nak(struct odph_qp *qp, struct odph_pkt *pkt, u8 syn)
 static void odph_comp_rearm(struct odph_qp *qp, bool progress)
 {
 	lockdep_assert_held(&qp->sq_lock);
-	if (progress) {
+	if (progress)
 		qp->retry_cnt = 0;
-		qp->rnr_retry_cnt = 0;
-	}
 	if (!odph_comp_oldest(qp, NULL))
 		del_timer(&qp->retry_timer);
 	else if (progress && qp->attr.timeout)
@@ -505,6 +503,10 @@ void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
 	}
 	if (pkt.aeth && (syn & ODPH_AETH_TYPE_MASK) != ODPH_AETH_ACK) {
 		odph_comp_nak(qp, &pkt, syn);
+		/*
+		 * A response: the transport timer starts over.  The RNR
+		 * retry count goes on (an RNR NAK never resets it).
+		 */
 		progress = true;
 		goto out_rearm;
 	}
@@ -519,6 +521,8 @@ void odph_comp_rcv(struct odph_qp *qp, struct sk_buff *skb, u8 opcode)
 	} else {
 		progress |= odph_comp_ack(qp, pkt.psn);
 	}
+	if (progress)
+		qp->rnr_retry_cnt = 0;
 out_rearm:
 	odph_comp_rearm(qp, progress);
 out_unlock:
@@ -542,15 +546,19 @@ void odph_comp_retry_timer(struct timer_list *t)
 		spin_unlock_bh(&qp->sq_lock);
 		return;
 	}
-	if (s->result_held) {
+	if (s->result_held || qp->req_faulting || qp->req_fault.pending) {
 		/*
-		 * Its fault is under way and nothing is resent for it; keep
-		 * the timer alive for what was sent after it.
+		 * The requester is faulting a local page (for an atomic's
+		 * held result, a READ response's buffer or a WQE to send)
+		 * and resends nothing meanwhile: that is no lost response,
+		 * so no retry is counted.  Keep the timer alive for what
+		 * was sent.
 		 */
 		odph_qp_arm(qp, &qp->retry_timer, jiffies + HZ / 10);
 		spin_unlock_bh(&qp->sq_lock);
 		return;
 	}
+	/* retry_cnt resends, then an error: 7 is seven (only rnr_retry 7 is "forever") */
 	if (qp->retry_cnt++ >= qp->attr.retry_cnt) {
 		odph_comp_done(qp, s, IB_WC_RETRY_EXC_ERR);
 		failed = true;

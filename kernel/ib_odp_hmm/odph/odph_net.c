@@ -28,7 +28,7 @@
 #include <linux/netdevice.h>
 #include <linux/slab.h>
 #include <linux/udp.h>
-#include <asm/unaligned.h>
+#include "odph_compat.h"
 #include <net/dsfield.h>
 #include <net/dst.h>
 #include <net/ip.h>

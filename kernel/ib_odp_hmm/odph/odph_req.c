@@ -504,17 +504,25 @@ static void odph_req_fault(struct odph_qp *qp, struct odph_swqe *s)
 	int ret;
 
 	qp->req_fault.pending = false;
+	qp->req_faulting = true;
 	if (s)
 		s->prefaulted = 1;
 	spin_unlock_bh(&qp->sq_lock);
 
 	ret = f.pending ? odph_fault_key(qp, f.key, f.va, f.len, f.write) :
 			  odph_req_prefault(qp, s);
+
+	spin_lock_bh(&qp->sq_lock);
+	qp->req_faulting = false;
+	/* What waits for a response waits a whole timeout from the resend. */
+	if (timer_pending(&qp->retry_timer))
+		odph_qp_arm(qp, &qp->retry_timer,
+			    jiffies + odph_req_timeout(qp));
 	if (!ret) {
+		spin_unlock_bh(&qp->sq_lock);
 		odph_comp_held(qp);	/* an atomic's result waiting for it */
 		return;
 	}
-	spin_lock_bh(&qp->sq_lock);
 	s = s ? s : odph_swqe_at(qp, qp->sq.kidx);
 	if (s->state != ODPH_SWQE_DONE && s->state != ODPH_SWQE_EMPTY) {
 		s->status = IB_WC_LOC_PROT_ERR;

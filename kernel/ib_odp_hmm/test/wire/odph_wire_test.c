@@ -37,11 +37,11 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
-#include <asm/unaligned.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 
 #include "odph.h"
+#include "odph_compat.h"
 
 #define WT_MAX_CMD	(256 * 1024)
 #define WT_MAX_LOG	4096		/* logged packets kept */
@@ -571,7 +571,7 @@ static int wt_open(struct inode *inode, struct file *file)
 	if (!f)
 		return -ENOMEM;
 	file->private_data = f;
-	return 0;
+	return nonseekable_open(inode, file);
 }
 
 static int wt_release(struct inode *inode, struct file *file)
@@ -627,7 +627,6 @@ static const struct file_operations wt_fops = {
 	.release = wt_release,
 	.read = wt_read,
 	.write = wt_write,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice wt_misc = {
