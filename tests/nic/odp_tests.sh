@@ -208,6 +208,8 @@ tap_case "UD SEND into a cold ODP receive buffer: dropped, faulted, lands" \
 	odp ud
 tap_case "race: WRITEs stream while the target is remapped 20 times" \
 	odp race
+tap_case "storm: WRITE/READ/FETCH_ADD via explicit and implicit ODP MRs while the target is remapped, protected, dropped and forked ~400/s for 10 s: every WR completes, then data exact" \
+	odp storm
 tap_case "link delete while a process holds the device: DEVICE_FATAL, clean exit" \
 	fatal_delete
 tap_case "SIGKILL mid-traffic: link delete and rmmod rdma_odph work" \
