@@ -758,10 +758,16 @@ static void odph_resp_duplicate(struct odph_resp_ctx *c)
 			continue;
 		if (pkt->mask & ODPH_ATOMIC)
 			odph_resp_atomic_ack(c, res);
-		else if (qp->resp.read_more)
+		else if (qp->resp.read_more ||
+			 odph_resp_read_packets(c, res, pkt->psn) == -EAGAIN)
+			/*
+			 * A page of the replay is gone (an invalidation since
+			 * the first answer): the work faults it and replays.
+			 * Dropping the duplicate instead left the fault to
+			 * nobody, and the peer resent into the same miss
+			 * until its retry count ran out.
+			 */
 			odph_resp_read_later(c, res, pkt->psn);
-		else
-			odph_resp_read_packets(c, res, pkt->psn);
 		return;
 	}
 }
