@@ -61,10 +61,16 @@ check-debug: setup tests
 		--project-modules "$$FK_PROJECT_MODULES" --gpu \
 		--timeout $(DEBUG_TIMEOUT) -- tests/run
 
-# make install [DESTDIR=... PREFIX=...]: the man page (the modules are
-# loaded from the tree by the VM harness; the host cannot load modules).
+# make install [DESTDIR=... PREFIX=...]: libodpext (library under
+# lib/<multiarch>, odp_ext.h, libodpext.pc, preload module, man3 pages;
+# libibverbs-ext/Makefile) and odph.7.  Not the kernel modules: the VM
+# harness loads them from the tree, and the host may not be able to load
+# modules (odph.7, "Modules", says how).  The odph provider, once
+# providers/odph exists, installs from here too.
+# tests/install/install_tests.sh checks what this installs.
 PREFIX ?= /usr/local
 install:
+	$(MAKE) -C libibverbs-ext install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 	install -D -m 644 docs/man/odph.7 $(DESTDIR)$(PREFIX)/share/man/man7/odph.7
 
 clean:

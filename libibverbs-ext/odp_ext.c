@@ -12,6 +12,7 @@
 #include <rdma/rdma_user_ioctl.h>
 
 #include "odp_ext.h"
+#include "odp_ext_priv.h"
 
 #define ODPH_WINDOW_PARAM "/sys/module/rdma_odph/parameters/odp_window"
 
@@ -52,8 +53,36 @@ int odp_ext_is_odph(struct ibv_context *ctx)
 	return !!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT);
 }
 
+/*
+ * odp_ext_caps_check - 0 if @ctx reports every bit of @caps (IBV_ODP_*)
+ * in its general ODP caps, else
+ * EOPNOTSUPP.  A provider that cannot answer ibv_query_device_ex() gets
+ * the benefit of the doubt: the kernel has the last word at ibv_reg_mr().
+ */
+int odp_ext_caps_check(struct ibv_context *ctx, uint32_t caps)
+{
+	struct ibv_device_attr_ex attr = {};
+
+	if (ibv_query_device_ex(ctx, NULL, &attr))
+		return 0;
+	return (attr.odp_caps.general_caps & caps) == caps ? 0 : EOPNOTSUPP;
+}
+
 struct ibv_mr *odp_ext_reg_implicit(struct ibv_pd *pd, int access)
 {
+	int err;
+
+	if (!pd) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Without this a NIC with explicit-only ODP says EINVAL, or worse. */
+	err = odp_ext_caps_check(pd->context,
+				 IBV_ODP_SUPPORT | IBV_ODP_SUPPORT_IMPLICIT);
+	if (err) {
+		errno = err;
+		return NULL;
+	}
 	return ibv_reg_mr(pd, NULL, SIZE_MAX, access | IBV_ACCESS_ON_DEMAND);
 }
 
@@ -74,12 +103,27 @@ struct ibv_mr *odp_ext_reg_window(struct ibv_pd *pd, void *addr, size_t len,
 				  int access, size_t window)
 {
 	size_t cur;
+	int err;
 
-	if (window && (window < 4096 || (window & (window - 1)))) {
+	if (!pd || (window && (window < 4096 || (window & (window - 1))))) {
 		errno = EINVAL;
 		return NULL;
 	}
+	err = odp_ext_caps_check(pd->context, IBV_ODP_SUPPORT);
+	if (err) {
+		errno = err;
+		return NULL;
+	}
 	if (window) {
+		/*
+		 * Only odph has a fault window to compare with, and another
+		 * NIC cannot be told one.  With providers/odph this becomes
+		 * the dv call that sets the MR's own window.
+		 */
+		if (!odp_ext_is_odph(pd->context)) {
+			errno = EOPNOTSUPP;
+			return NULL;
+		}
 		cur = odp_ext_window();
 		if (!cur)
 			return NULL;
@@ -150,6 +194,11 @@ int odp_ext_advise(struct ibv_pd *pd, enum ibv_advise_mr_advice advice,
 
 	if (!pd)
 		return odp_ext_err(EINVAL);
+	/*
+	 * odph under librxe: the ioctl ourselves.  Hook for providers/odph:
+	 * once the provider drives odph, its advise_mr op is in the context
+	 * and this branch goes; ibv_advise_mr() below reaches the kernel.
+	 */
 	if (odp_ext_is_odph(pd->context))
 		return advise_ioctl(pd, advice, flags, sg_list, num_sge);
 	ret = ibv_advise_mr(pd, advice, flags, sg_list, num_sge);

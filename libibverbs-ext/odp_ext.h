@@ -27,6 +27,7 @@ int odp_ext_is_odph(struct ibv_context *ctx);
 /*
  * odp_ext_reg_implicit - an implicit ODP MR covering the whole address
  * space (iova == va).  IBV_ACCESS_ON_DEMAND is added to @access.
+ * EOPNOTSUPP if the device does not report implicit ODP.
  */
 struct ibv_mr *odp_ext_reg_implicit(struct ibv_pd *pd, int access);
 
@@ -36,12 +37,16 @@ struct ibv_mr *odp_ext_reg_implicit(struct ibv_pd *pd, int access);
  * odph has one fault window per module (the rdma_odph parameter
  * odp_window), not one per MR: @window 0 or equal to the module's window
  * registers the MR; any other power of two fails with ENOTSUP; anything
- * else with EINVAL.
+ * else with EINVAL.  EOPNOTSUPP if the device does not report ODP, or if
+ * @window is not 0 and the device is not odph.
  */
 struct ibv_mr *odp_ext_reg_window(struct ibv_pd *pd, void *addr, size_t len,
 				  int access, size_t window);
 
-/* odp_ext_window - the module's fault window in bytes, or 0 and errno. */
+/*
+ * odp_ext_window - rdma_odph's fault window in bytes, or 0 and errno
+ * (ENOENT: the module is not loaded).
+ */
 size_t odp_ext_window(void);
 
 /*
@@ -73,7 +78,10 @@ int odp_ext_install(struct ibv_context *ctx);
  * context ibv_open_device() returns, for unmodified programs.
  */
 
-/* Per-MR ODP counters of the mirror core (odp_* in rdma resource show mr -d) */
+/*
+ * Per-MR ODP counters of the mirror core: odp_* in rdma statistic show mr,
+ * drv_odp_* in rdma resource show mr -dd.
+ */
 struct odp_ext_stats {
 	uint64_t faults;		/* fault calls */
 	uint64_t pages_faulted;		/* demanded pages mapped */
@@ -90,6 +98,7 @@ struct odp_ext_stats {
  * odp_ext_mr_stats - read @mr's counters through RDMA netlink
  * (RDMA_NLDEV_CMD_RES_MR_GET).  Needs CAP_NET_ADMIN to see lkeys (EPERM
  * without).  ENOENT: no MR with this lkey, or a pinned MR (no counters).
+ * EOPNOTSUPP: the device does not report ODP.
  */
 int odp_ext_mr_stats(struct ibv_mr *mr, struct odp_ext_stats *stats);
 

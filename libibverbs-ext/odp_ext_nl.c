@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "odp_ext.h"
+#include "odp_ext_priv.h"
 
 #define NL_BUF 32768
 
@@ -242,6 +243,10 @@ int odp_ext_mr_stats(struct ibv_mr *mr, struct odp_ext_stats *stats)
 		ret = ENOENT;
 	else
 		*stats = st;
+	/* No MR of this device can have ODP counters: say so. */
+	if (ret == ENOENT &&
+	    odp_ext_caps_check(mr->context, IBV_ODP_SUPPORT))
+		ret = EOPNOTSUPP;
 
 out_close:
 	close(fd);

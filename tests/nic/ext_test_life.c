@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ext_test: cases about who may do what and when things go away.
- *	not_odph	a stock rxe device: not odph, advice EOPNOTSUPP
+ *	not_odph	a stock rxe device: not odph; advice, ODP MRs and
+ *			counters EOPNOTSUPP; install ENODEV
  *	stats_noadmin	counters without CAP_NET_ADMIN: EPERM
  *	async_teardown	async advice left pending while its MR, PD and
  *			process go away: no crash, the device still works
@@ -25,6 +26,7 @@ void case_not_odph(struct env *e)
 	struct ibv_mr *mr = ibv_reg_mr(e->v.pd, buf, PAGE,
 				       IBV_ACCESS_LOCAL_WRITE);
 	struct ibv_sge sge = { .addr = (uintptr_t)buf, .length = PAGE };
+	struct odp_ext_stats s;
 	int st;
 
 	if (!mr)
@@ -39,6 +41,21 @@ void case_not_odph(struct env *e)
 	st = odp_ext_install(e->v.ctx);
 	CHECK(st == ENODEV, "install on non-odph: %s, want ENODEV",
 	      strerror(st));
+	st = odp_ext_mr_stats(mr, &s);
+	CHECK(st == EOPNOTSUPP, "stats on non-odph: %s, want EOPNOTSUPP",
+	      strerror(st));
+	errno = 0;
+	CHECK(!odp_ext_reg_implicit(e->v.pd, IBV_ACCESS_LOCAL_WRITE) &&
+	      errno == EOPNOTSUPP, "implicit MR on non-odph: %s, want EOPNOTSUPP",
+	      strerror(errno));
+	errno = 0;
+	CHECK(!odp_ext_reg_window(e->v.pd, buf, PAGE, IBV_ACCESS_LOCAL_WRITE,
+				  0) && errno == EOPNOTSUPP,
+	      "window MR on non-odph: %s, want EOPNOTSUPP", strerror(errno));
+	errno = 0;
+	CHECK(!odp_ext_reg_window(e->v.pd, buf, PAGE, IBV_ACCESS_LOCAL_WRITE,
+				  64 * 1024) && errno == EOPNOTSUPP,
+	      "window hint on non-odph: %s, want EOPNOTSUPP", strerror(errno));
 	ibv_dereg_mr(mr);
 }
 

@@ -69,10 +69,10 @@ tap_case "async advice pending while MR/PD/process go away" \
 
 netns_teardown
 if rxe_up; then
-	tap_case "stock rxe: not odph, advice EOPNOTSUPP, install ENODEV" \
+	tap_case "stock rxe: not odph, advice/ODP MRs/stats EOPNOTSUPP, install ENODEV" \
 		tests/build/ext_test -d extrxe0 not_odph
 else
-	tap_skip "stock rxe: not odph, advice EOPNOTSUPP, install ENODEV" "no rdma_rxe"
+	tap_skip "stock rxe: not odph, advice/ODP MRs/stats EOPNOTSUPP, install ENODEV" "no rdma_rxe"
 fi
 rxe_down
 umount "$TRACING" 2>/dev/null
