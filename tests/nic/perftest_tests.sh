@@ -35,6 +35,7 @@ pt() {
 	shift
 	ab_gids || return 1
 	PORT=$((PORT + 1))
+	rm -f "$T/srv" "$T/cli"
 	timeout 180 $IP netns exec odphA "$prog" -d odphA -x "$GA" -p "$PORT" \
 		-F "${sargs[@]}" >"$T/srv" 2>&1 &
 	srv=$!
@@ -120,6 +121,7 @@ report_unchanged() {
 # RDMA writes faulted on the server's MR.
 stats_match_netlink() {
 	local lkey f i
+	rm -f "$T/srv" "$T/cli"
 	pt ib_write_bw -s 65536 -n 100 --odp --odp-stats --wait_destroy=10 -- \
 		-s 65536 -n 100 --odp &
 	local pair=$!
@@ -151,7 +153,8 @@ path, lkey, field = sys.argv[1], int(sys.argv[2], 16), sys.argv[3]
 for mr in json.load(open(path)):
     if int(str(mr.get("lkey", "-1")), 16) == lkey and field in mr:
         print(mr[field])
-        break
+        sys.exit(0)
+print("no %s for lkey %x in %s" % (field, lkey, path), file=sys.stderr)
 PY
 }
 
@@ -228,6 +231,7 @@ prefetch() {
 # MR is the implicit one (rdma: mrlen 2^64-1) and takes the faults.
 implicit() {
 	local prog=$1
+	rm -f "$T/srv" "$T/cli"
 	pt "$prog" -s 65536 -n 100 --odp-implicit --odp-stats \
 		--wait_destroy=3 -- -s 65536 -n 100 --odp-implicit --odp-stats &
 	local pair=$! i
