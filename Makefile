@@ -4,6 +4,9 @@
 #   make check    ... then run the whole test suite (VM harness self-test,
 #                 then every test program inside the VM)
 #   make bench    ... then run the benchmarks in the VM (bench/results/)
+#   make perftest perftest 4.5-0.17 with perftest-patches/ applied, in
+#                 perftest-patches/build/bin (PERFTEST_SRC= a tarball or
+#                 tree, else apt-get source; skipped without either)
 #   make check-debug  the suite on the feature kernel (KASAN, lockdep,
 #                 DEVICE_PRIVATE...; kernel/config/README.md), built once
 #                 into ~/.cache/ib_odp_hmm with the modules rebuilt for it
@@ -17,7 +20,7 @@ VM = tests/vm/run $(if $(KVER),--kernel $(KVER))
 # check-debug: VM time limit (boot + suite under KASAN/TCG), in seconds.
 DEBUG_TIMEOUT ?= 5400
 
-all: modules tests demo-bin bench-bin libext
+all: modules tests demo-bin bench-bin libext perftest
 
 setup:
 	scripts/setup
@@ -36,6 +39,10 @@ bench-bin: setup
 # libibverbs-ext/: libodpext (implicit/window ODP MRs, advise, counters)
 libext: setup
 	$(MAKE) -C libibverbs-ext
+
+# perftest-patches/: the ODP options of perftest (perftest-patches/README)
+perftest: libext
+	perftest-patches/build.sh
 
 demo-bin: setup
 	$(MAKE) -C demo
@@ -79,5 +86,6 @@ clean:
 	$(MAKE) -C demo clean
 	$(MAKE) -C bench clean
 	$(MAKE) -C libibverbs-ext clean
+	rm -rf perftest-patches/build
 
-.PHONY: all setup modules tests demo-bin bench-bin libext demo check bench check-debug install clean
+.PHONY: all setup modules tests demo-bin bench-bin libext perftest demo check bench check-debug install clean
