@@ -202,13 +202,15 @@ tap_case "iova != va explicit MR: WRITE/READ by iova" odp iova
 tap_case "WRITE to an munmapped page of an ODP MR: remote access error" \
 	odp hole
 tap_case "exact fault counts with odp_window 4096" counters
+tap_case "READ and FETCH_ADD into a warm ODP buffer: no fault; after MADV_DONTNEED: a fault" \
+	odp warm_read
 tap_case "FETCH_ADD whose result page is dropped in flight: held, exact" \
 	odp atomic_held
 tap_case "UD SEND into a cold ODP receive buffer: dropped, faulted, lands" \
 	odp ud
 tap_case "race: WRITEs stream while the target is remapped 20 times" \
 	odp race
-tap_case "storm: WRITE/READ/FETCH_ADD via explicit and implicit ODP MRs while the target is remapped, protected, dropped and forked ~400/s for 10 s: every WR completes, then data exact" \
+tap_case "storm: WRITE/READ/FETCH_ADD via explicit and implicit ODP MRs while the target is remapped, protected, dropped and forked every 2.5 ms for 10 s: every WR completes, then data exact" \
 	odp storm
 tap_case "link delete while a process holds the device: DEVICE_FATAL, clean exit" \
 	fatal_delete

@@ -318,7 +318,7 @@ static const struct {
 	{ "implicit", case_implicit },	{ "iova", case_iova },
 	{ "hole", case_hole },		{ "counters", case_counters },
 	{ "race", case_race },		{ "stream", case_stream },
-	{ "storm", case_storm },
+	{ "storm", case_storm },	{ "warm_read", case_warm_read },
 	{ "sizes", case_sizes },	{ "ud", case_ud },
 	{ "fatal", case_fatal },		{ "atomic_held", case_atomic_held },
 };

@@ -84,6 +84,7 @@ int case_counters(void);
 int case_race(void);
 int case_stream(void);
 int case_storm(void);
+int case_warm_read(void);
 int case_sizes(void);
 int case_ud(void);
 

@@ -528,6 +528,76 @@ int case_counters(void)
 	return err;
 }
 
+/* One FETCH_ADD of 1 from A into B's @raddr: its completion status. */
+static int fetch_add(void *laddr, uint32_t lkey, uint64_t raddr,
+		     uint32_t rkey)
+{
+	struct vt_op o = { .opcode = IBV_WR_ATOMIC_FETCH_AND_ADD, .wr_id = 2,
+			   .laddr = laddr, .len = 8, .lkey = lkey,
+			   .raddr = raddr, .rkey = rkey, .compare_add = 1 };
+	struct ibv_wc wc;
+	int ret = vt_post(A.qp, &o);
+
+	if (ret)
+		return fail("post fetch_add: %s", strerror(-ret)), -1;
+	return wait_wc(&A, &wc, 30);
+}
+
+/*
+ * warm_read: a READ or atomic makes its local ODP buffer writable before
+ * the request goes out.  Into a warm buffer that must cost no fault: 20
+ * READs and 20 FETCH_ADDs after the first of each leave A's fault count
+ * where it was, while the data still lands; after MADV_DONTNEED of the
+ * buffer the next READ faults again.
+ */
+int case_warm_read(void)
+{
+	size_t len = 4 * PAGE;
+	char *a = map_anon(len, PAGE), *b = map_anon(len, PAGE);
+	struct ibv_mr *ma = reg_odp(&A, a, len);
+	struct ibv_mr *mb = reg(&B, b, len, IBV_ACCESS_LOCAL_WRITE |
+				IBV_ACCESS_REMOTE_READ |
+				IBV_ACCESS_REMOTE_ATOMIC);
+	struct odp_cnt c0, c1, c2;
+	int i, err = 0;
+
+	fill(b, len, 61);
+	err |= status("cold read", rdma_op(IBV_WR_RDMA_READ, a, ma->lkey,
+					   3 * PAGE, (uintptr_t)b, mb->rkey), 0);
+	err |= status("cold fetch_add", fetch_add(a + 3 * PAGE,
+				ma->lkey, (uintptr_t)b + 3 * PAGE, mb->rkey), 0);
+	if (err || mr_counters(ma, &c0))
+		return err | fail("no counters");
+	print_counters("A after the cold READ and FETCH_ADD", &c0);
+	for (i = 0; i < 20 && !err; i++) {
+		memset(a, 0, 3 * PAGE);
+		err |= status("warm read", rdma_op(IBV_WR_RDMA_READ, a,
+				ma->lkey, 3 * PAGE, (uintptr_t)b, mb->rkey), 0);
+		if (!err && check(a, 3 * PAGE, 61) >= 0)
+			err |= fail("warm read %d: data wrong", i);
+		err |= status("warm fetch_add", fetch_add(a + 3 * PAGE,
+				ma->lkey, (uintptr_t)b + 3 * PAGE, mb->rkey), 0);
+	}
+	if (err || mr_counters(ma, &c1))
+		return err | fail("no counters");
+	print_counters("A after 20 warm READs and FETCH_ADDs", &c1);
+	if (c0.faults < 1 || c1.faults != c0.faults)
+		err |= fail("want >= 1 fault cold and none warm: %lld, then %lld",
+			    c0.faults, c1.faults);
+	madvise(a, len, MADV_DONTNEED);
+	err |= status("read after MADV_DONTNEED", rdma_op(IBV_WR_RDMA_READ, a,
+			ma->lkey, 3 * PAGE, (uintptr_t)b, mb->rkey), 0);
+	if (err || mr_counters(ma, &c2))
+		return err | fail("no counters");
+	if (c2.faults <= c1.faults)
+		err |= fail("no fault after MADV_DONTNEED (%lld)", c2.faults);
+	if (check(a, 3 * PAGE, 61) >= 0)
+		err |= fail("read after MADV_DONTNEED: data wrong");
+	ibv_dereg_mr(mb);
+	ibv_dereg_mr(ma);
+	return err;
+}
+
 /* Not a suite case: time WRITEs and READs of growing size (diagnosis). */
 int case_sizes(void)
 {

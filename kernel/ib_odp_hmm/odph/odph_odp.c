@@ -148,18 +148,47 @@ static int odph_odp_atomic(struct odph_mr *mr, u64 iova, u8 opcode,
 }
 
 /*
+ * Is every page of [@iova, @iova + @len) mapped for @access now?  Never
+ * sleeps; ODPH_ODP_COPY_BATCH pages per access section, as in the copy.
+ */
+static bool odph_odp_mapped(struct odp_mirror *m, u64 iova, u32 len,
+			    unsigned int access)
+{
+	u64 va = ALIGN_DOWN(iova, PAGE_SIZE), end = iova + len;
+	struct odp_xlate x;
+	bool mapped = true;
+	u32 pages;
+
+	while (mapped && va < end) {
+		odp_mirror_access_begin(m);
+		for (pages = 0; mapped && va < end &&
+		     pages < ODPH_ODP_COPY_BATCH; pages++, va += PAGE_SIZE)
+			mapped = !odp_mirror_lookup(m, va, access, &x);
+		odp_mirror_access_end(m);
+	}
+	return mapped;
+}
+
+/*
  * Map [@iova, @iova + @len) of the MR, with the fault window.  Sleeps.
- * Returns 0 or the core's error (-EFAULT: not mapped in the process;
- * -EPERM: write to read-only memory).
+ * What is mapped already is left alone: a READ's or atomic's local
+ * buffer is made writable before every request goes out (odph_req.c),
+ * and a warm buffer must cost a lookup per page, not a fault (the core
+ * would count one and walk the page tables again).  Returns 0 or the
+ * core's error (-EFAULT: not mapped in the process; -EPERM: write to
+ * read-only memory).
  */
 static int odph_odp_fault(struct odph_mr *mr, u64 iova, u32 len, bool write)
 {
+	unsigned int access = write ? ODP_ACCESS_WRITE : 0;
 	u64 window = READ_ONCE(odp_window);
 
+	len = max_t(u32, len, 1);
+	if (odph_odp_mapped(mr->mirror, iova, len, access))
+		return 0;
 	if (!is_power_of_2(window))
 		window = PAGE_SIZE;
-	return odp_mirror_fault(mr->mirror, iova, max_t(u32, len, 1),
-				write ? ODP_ACCESS_WRITE : 0, window);
+	return odp_mirror_fault(mr->mirror, iova, len, access, window);
 }
 
 /* ibv_advise_mr() / kernel advice on an ODP MR. */
