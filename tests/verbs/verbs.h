@@ -77,4 +77,7 @@ struct ibv_sge vsge(struct vbuf *b, size_t off, uint32_t len);
 
 void vfill(unsigned char *p, size_t len, unsigned int seed);
 
+/* odph's port counter @name (waits out ib_core's cache); -1 on rxe */
+long vcounter(const char *name);
+
 #endif /* VERBS_H */

@@ -34,6 +34,33 @@ bool verbs_is_rxe(void)
 	return rxe;
 }
 
+/*
+ * odph's port counter @name, or -1 (rxe, or no such counter).  ib_core
+ * caches hw_counters reads for a few milliseconds (the stats' lifespan):
+ * this waits that out first, so a read right after a quick test is not
+ * the one from before it.
+ */
+long vcounter(const char *name)
+{
+	char path[256];
+	long v = -1;
+	FILE *f;
+
+	if (verbs_is_rxe())
+		return -1;
+	usleep(100 * 1000);
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
+		 verbs_dev_name(), name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
 static int sh(const char *cmd)
 {
 	int rc = system(cmd);

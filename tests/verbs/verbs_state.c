@@ -303,32 +303,6 @@ TEST_F(qps, reset_wins_over_a_racing_fatal_packet)
 }
 
 /*
- * odph's port counter @name, or -1 (rxe, or no such counter).  ib_core
- * caches hw_counters reads for a few milliseconds (the stats' lifespan):
- * wait that out first, so a read after a quick test is not the one before.
- */
-static long odph_counter(const char *name)
-{
-	char path[256];
-	long v = -1;
-	FILE *f;
-
-	if (verbs_is_rxe())
-		return -1;
-	usleep(100 * 1000);
-	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-		 verbs_dev_name(), name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/*
  * A SEND to a QP that does not exist is never acknowledged: the requester
  * times out, resends exactly @retry_cnt times (IBTA 9.7.6.1.3: 7 is seven
  * retries, not "infinite" as it is for rnr_retry) and then completes the
@@ -340,7 +314,7 @@ static void retry_exhausted(struct _tap_fx_qps *self, uint8_t retry_cnt)
 	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTS, .timeout = 8,
 				 .retry_cnt = retry_cnt, .rnr_retry = 7,
 				 .max_rd_atomic = 1 };
-	long before = odph_counter("timeouts"), after;
+	long before = vcounter("timeouts"), after;
 	struct ibv_wc wc[2];
 	struct vbuf b;
 	struct ibv_sge s;
@@ -361,7 +335,7 @@ static void retry_exhausted(struct _tap_fx_qps *self, uint8_t retry_cnt)
 	ASSERT_EQ(2, wc[1].wr_id);
 	ASSERT_EQ(IBV_WC_WR_FLUSH_ERR, wc[1].status);
 	ASSERT_EQ(IBV_QPS_ERR, vqp_state(self->qp));
-	after = odph_counter("timeouts");
+	after = vcounter("timeouts");
 	if (before >= 0 && after >= 0)
 		ASSERT_EQ(retry_cnt, after - before);
 	vbuf_free(&b);
@@ -383,7 +357,7 @@ static void rnr_exhausted(struct _tap_fx_qps *self, uint8_t rnr_retry)
 	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTS, .timeout = 14,
 				 .retry_cnt = 7, .rnr_retry = rnr_retry,
 				 .max_rd_atomic = 1 };
-	long before = odph_counter("rnr_nak_rcvd"), after;
+	long before = vcounter("rnr_nak_rcvd"), after;
 	struct ibv_wc wc;
 	struct vbuf b;
 	struct ibv_sge s;
@@ -401,7 +375,7 @@ static void rnr_exhausted(struct _tap_fx_qps *self, uint8_t rnr_retry)
 	ASSERT_EQ(1, wc.wr_id);
 	ASSERT_EQ(IBV_WC_RNR_RETRY_EXC_ERR, wc.status);
 	ASSERT_EQ(IBV_QPS_ERR, vqp_state(self->qp));
-	after = odph_counter("rnr_nak_rcvd");
+	after = vcounter("rnr_nak_rcvd");
 	if (before >= 0 && after >= 0)
 		ASSERT_EQ(rnr_retry + 1, after - before);
 	vbuf_free(&b);

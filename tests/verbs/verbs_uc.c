@@ -46,34 +46,13 @@ FIXTURE_TEARDOWN(uc)
 	vdev_close(&self->d);
 }
 
-/* An odph port counter; -1 on rxe (not compared there). */
-static long counter(const char *name)
-{
-	char path[256];
-	long v = -1;
-	FILE *f;
-
-	if (verbs_is_rxe())
-		return -1;
-	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-		 verbs_dev_name(), name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 struct drops {
 	long psn, other;
 };
 
 static struct drops drops_now(void)
 {
-	return (struct drops){ counter("drop_psn"), counter("drop_other") };
+	return (struct drops){ vcounter("drop_psn"), vcounter("drop_other") };
 }
 
 /*
