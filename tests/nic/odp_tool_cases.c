@@ -692,18 +692,22 @@ int case_ud(void)
 
 /*
  * atomic_held: a FETCH_ADD whose local result page is dropped while the
- * atomic is in flight.  B's target page is dropped before each post, so
- * B answers RNR first and the atomic runs only after A's RNR wait (0.64
- * ms); A's result page is dropped right after the post, inside that wait.
- * The ATOMIC_ACK then finds no page: the result must be held, the page
- * faulted back and the WQE completed with success and the right value,
- * and the atomic must have run exactly once (B's word == the add).
- * Faults counted on A's result MR show the held path ran: each post's
- * prefault makes one, each held result one more.
+ * atomic is in flight.  B's word lives in a memfd page: MADV_DONTNEED
+ * there drops B's mapping (its mirror is invalidated) but keeps the value,
+ * so B answers RNR first and the atomic runs only after A's RNR wait
+ * (0.64 ms) on a known value.  A's result page is dropped before the post
+ * (so the post's prefault must fault it) and right after it, inside that
+ * wait.  The ATOMIC_ACK then finds no page: the result must be held, the
+ * page faulted back and the WQE completed with success and the old value,
+ * and the atomic must have run exactly once (B's word == old + add).
+ * Faults counted on A's result MR show the held path ran: each prefault
+ * makes one, each held result one more.
  */
 int case_atomic_held(void)
 {
-	char *a = map_anon(PAGE, PAGE), *b = map_anon(PAGE, PAGE);
+	char *a = map_anon(PAGE, PAGE);
+	char *b = map_fd(memfd("atomic_held", PAGE), PAGE,
+			 PROT_READ | PROT_WRITE, NULL);
 	struct ibv_mr *ma = reg_odp(&A, a, PAGE), *mb = reg_odp(&B, b, PAGE);
 	struct ibv_sge sge = { .addr = (uintptr_t)a, .length = 8,
 			       .lkey = ma->lkey };
@@ -712,6 +716,7 @@ int case_atomic_held(void)
 				  .sg_list = &sge, .num_sge = 1,
 				  .wr.atomic = { .remote_addr = (uintptr_t)b,
 						 .rkey = mb->rkey } }, *bad;
+	volatile uint64_t *ra = (uint64_t *)a, *rb = (uint64_t *)b;
 	struct odp_cnt c0, c1;
 	struct ibv_wc wc;
 	int i, err = 0;
@@ -719,20 +724,21 @@ int case_atomic_held(void)
 	if (mr_counters(ma, &c0))
 		return fail("no counters");
 	for (i = 1; i <= 50 && !err; i++) {
-		madvise(b, PAGE, MADV_DONTNEED);	/* B's word: 0 */
-		*(volatile uint64_t *)a = ~0ull;
+		*rb = 1000ull * i;
+		madvise(b, PAGE, MADV_DONTNEED);	/* value kept */
+		madvise(a, PAGE, MADV_DONTNEED);	/* prefault faults */
 		wr.wr_id = i;
 		wr.wr.atomic.compare_add = i;
 		if (ibv_post_send(A.qp, &wr, &bad))
 			return fail("post atomic %d", i);
 		madvise(a, PAGE, MADV_DONTNEED);	/* the result page */
 		err |= status("fetch_add", wait_wc(&A, &wc, 30), 0);
-		if (!err && *(volatile uint64_t *)a != 0)
-			err |= fail("atomic %d: result %#llx, want 0", i,
-				    (unsigned long long)*(uint64_t *)a);
-		if (!err && *(volatile uint64_t *)b != (uint64_t)i)
-			err |= fail("atomic %d: B's word %llu, want %d", i,
-				    (unsigned long long)*(uint64_t *)b, i);
+		if (!err && *ra != 1000ull * i)
+			err |= fail("atomic %d: result %llu, want %llu", i,
+				    (unsigned long long)*ra, 1000ull * i);
+		if (!err && *rb != 1001ull * i)
+			err |= fail("atomic %d: B's word %llu, want %llu", i,
+				    (unsigned long long)*rb, 1001ull * i);
 	}
 	if (mr_counters(ma, &c1))
 		return fail("no counters");
