@@ -233,7 +233,7 @@ implicit() {
 	local prog=$1
 	rm -f "$T/srv" "$T/cli"
 	pt "$prog" -s 65536 -n 100 --odp-implicit --odp-stats \
-		--wait_destroy=3 -- -s 65536 -n 100 --odp-implicit --odp-stats &
+		--wait_destroy=15 -- -s 65536 -n 100 --odp-implicit --odp-stats &
 	local pair=$! i
 	PORT=$((PORT + 1))	# pt's increment happened in the subshell
 	for i in $(seq 1 600); do
