@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 
 VERDICT_COLOUR = {"met": "#55a868", "missed": "#c44e52",
@@ -88,7 +89,13 @@ def plot_sweep(data, dst):
     bw.set_yscale("log")
     bw.set_ylabel("MB/s (median of rounds)")
     bw.set_title("bandwidth: ODP (solid) vs rcache (dashed)", fontsize=9)
-    rt.set_ylabel("ODP / rcache (ratio of medians)")
+    rt.set_yscale("log")
+    lo = min(x["lo"] for x in sweep)
+    hi = max(x["hi"] for x in sweep)
+    yt = [2.0 ** k for k in range(-6, 7) if lo / 2 <= 2.0 ** k <= hi * 2]
+    rt.set_yticks(yt, [f"{v:g}" for v in yt])
+    rt.yaxis.set_minor_formatter(NullFormatter())
+    rt.set_ylabel("ODP / rcache (ratio of medians, log scale)")
     rt.set_title("ratio, same VM run; bar: spread; marker: green met, "
                  "red missed, orange no verdict", fontsize=8)
     fig.suptitle("ib_odp_hmm: " + dst.rsplit("/", 1)[-1].split(".")[0] +
