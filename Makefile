@@ -54,7 +54,7 @@ check: all
 	tests/check $(if $(KVER),--kernel $(KVER))
 
 bench: all
-	$(VM) --timeout 2700 --mem 3072 -- bench/run
+	$(VM) --timeout 3900 --mem 3072 -- bench/run
 
 # scripts/feature-kernel prints FK_*= assignments: the kernel, its module
 # tree, and kernel/ib_odp_hmm rebuilt against it in the cache (the Debian

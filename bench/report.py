@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""bench/report.py OUTDIR NIC_RAW ODP_RAW [HEADER]
+"""bench/report.py OUTDIR [--header H] [--nic RAW] [--odp RAW] [--ucx RAW]
 
-Merge the raw records of bench/nic.sh and bench/odp.sh (tab-separated
-"case, device, round, value, unit") into OUTDIR/{nic,odp}.{txt,json}, and
-print one ratio table on stdout.
+Merge the raw records of bench/nic.sh, bench/odp.sh and bench/ucx.sh
+(tab-separated "case, device, round, value, unit") into
+OUTDIR/{nic,odp,ucx}.{txt,json}, and print one ratio table on stdout.  Only
+the parts given are written and printed (bench/run passes the parts it
+ran): every ratio in the table comes from this run.
 
 Every ratio compares two series measured in the same VM run, interleaved.
 It is the ratio of their medians; its spread runs from the least to the
@@ -11,7 +13,9 @@ most favourable pairing of single runs (min/max, max/min).  A verdict is
 given only when the whole spread is on one side of the goal; otherwise
 "no verdict".
 """
+import argparse
 import json
+import re
 import statistics
 import sys
 
@@ -129,6 +133,69 @@ def odp_ratios(series):
     return out, windows
 
 
+UCX_TESTS = ("tag_bw", "ucp_put_bw")
+UCX_GOAL = 0.95
+
+
+def size_bytes(label):
+    """8B, 4K, 64K, 1M -> bytes."""
+    m = re.fullmatch(r"(\d+)([BKM])", label)
+    return int(m.group(1)) * {"B": 1, "K": 1024, "M": 1 << 20}[m.group(2)]
+
+
+def ucx_sizes(series):
+    return sorted({c.split()[1] for (c, d) in series
+                   if c.split()[0] in UCX_TESTS}, key=size_bytes)
+
+
+def ucx_ratios(series):
+    return [Ratio("ucx", f"ucx {t} {size}: ODP / rcache",
+                  (f"{t} {size}", "odp"), (f"{t} {size}", "rcache"), True,
+                  UCX_GOAL)
+            for t in UCX_TESTS for size in ucx_sizes(series)]
+
+
+def ucx_table(series, rows):
+    """The bandwidth of both methods and their ratio, per test and size."""
+    by = {r["num"].rsplit(" ", 1)[0]: r for r in rows}
+    lines = [f"{'test':<11} {'size':>5} {'odp MB/s':>9} {'rcache MB/s':>11} "
+             f"{'ODP/rcache':>10}  {'spread':<12} {'n':>2}  {'goal':<7} "
+             "verdict"]
+    sweep = []
+    for t in UCX_TESTS:
+        for size in ucx_sizes(series):
+            case = f"{t} {size}"
+            a, b = series.get((case, "odp")), series.get((case, "rcache"))
+            r = by.get(case)
+            ma = statistics.median(a) if a else None
+            mb = statistics.median(b) if b else None
+            sweep.append({"test": t, "size": size, "bytes": size_bytes(size),
+                          "odp_MBps": ma, "rcache_MBps": mb,
+                          "ratio": r and r["ratio"], "lo": r and r["lo"],
+                          "hi": r and r["hi"], "n": r and r["n"],
+                          "verdict": r["verdict"] if r else "no data"})
+            fa = f"{ma:.4g}" if ma else "-"
+            fb = f"{mb:.4g}" if mb else "-"
+            if r:
+                spread = f"{r['lo']:.3g}..{r['hi']:.3g}"
+                lines.append(f"{t:<11} {size:>5} {fa:>9} {fb:>11} "
+                             f"{r['ratio']:>10.3g}  {spread:<12} {r['n']:>2}  "
+                             f"{r['goal']:<7} {r['verdict']}")
+            else:
+                lines.append(f"{t:<11} {size:>5} {fa:>9} {fb:>11} "
+                             f"{'-':>10}  {'':<12} {'':>2}  {'':<7} no data")
+    count = {}
+    for x in sweep:
+        count.setdefault(x["verdict"], []).append(f"{x['test']} {x['size']}")
+    summary = [f"goal ODP/rcache >= {UCX_GOAL:g} (each size; a verdict only "
+               "when the whole spread is on one side):"]
+    for v in ("met", "missed", "no verdict", "no data"):
+        if v in count:
+            summary.append(f"  {v}: {len(count[v])} of {len(sweep)} "
+                           f"({', '.join(count[v])})")
+    return lines, summary, sweep
+
+
 def best_window(series, windows):
     best = None
     for w in windows:
@@ -158,50 +225,84 @@ def series_table(series, units):
     return lines
 
 
-def write(outdir, name, header, series, units, rows, extra=()):
-    txt = [header, HEAD] + [fmt_row(r) for r in rows] + list(extra)
+def write(outdir, name, header, series, units, rows, extra=(), table=None,
+          more=None):
+    txt = [header] + (table or [HEAD] + [fmt_row(r) for r in rows])
+    txt += list(extra)
     txt += ["", "raw series (one value per round):"]
     txt += series_table(series, units)
     with open(f"{outdir}/{name}.txt", "w") as f:
         f.write("\n".join(txt) + "\n")
     with open(f"{outdir}/{name}.json", "w") as f:
-        json.dump({"ratios": rows,
-                   "series": [{"case": c, "device": d, "unit": units.get(c),
-                               "values": v}
-                              for (c, d), v in sorted(series.items())]},
-                  f, indent=1)
+        data = {"ratios": rows,
+                "series": [{"case": c, "device": d, "unit": units.get(c),
+                            "values": v}
+                           for (c, d), v in sorted(series.items())]}
+        data.update(more or {})
+        json.dump(data, f, indent=1)
         f.write("\n")
 
 
-def main(outdir, nic_raw, odp_raw, header="# ib_odp_hmm bench"):
-    nic, nic_units = load(nic_raw)
-    odp, odp_units = load(odp_raw)
-    nic_rows = [r for r in (x.compute(nic) for x in nic_ratios()) if r]
-    odp_list, windows = odp_ratios(odp)
-    odp_rows = [r for r in (x.compute(odp) for x in odp_list) if r]
-    extra = []
-    best = best_window(odp, windows)
-    if best:
-        extra.append(f"fastest cold pass: odp_window {best[0]} "
-                     f"({best[0] // 1024} KiB), median {best[1]:.4g} MB/s")
-    nic_dropped = [f"dropped (zero or unreadable): {x}" for x in DROPPED]
-    write(outdir, "nic", header + " — odph vs rdma_rxe (perftest)",
-          nic, nic_units, nic_rows, nic_dropped)
-    write(outdir, "odp", header + " — ODP on odph vs pinned",
-          odp, odp_units, odp_rows, extra)
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("outdir")
+    ap.add_argument("--header", default="# ib_odp_hmm bench")
+    for p in ("nic", "odp", "ucx"):
+        ap.add_argument(f"--{p}", metavar="RAW")
+    args = ap.parse_args(argv)
+    outdir, header = args.outdir, args.header
+    printed, extra, expected = [], [], 0
+    if args.nic:
+        nic, nic_units = load(args.nic)
+        nic_rows = [r for r in (x.compute(nic) for x in nic_ratios()) if r]
+        expected += len(nic_ratios())
+        nic_dropped = [f"dropped (zero or unreadable): {x}" for x in DROPPED]
+        write(outdir, "nic", header + " — odph vs rdma_rxe (perftest)",
+              nic, nic_units, nic_rows, nic_dropped)
+        printed.append(nic_rows)
+    if args.odp:
+        n0 = len(DROPPED)
+        odp, odp_units = load(args.odp)
+        odp_list, windows = odp_ratios(odp)
+        odp_rows = [r for r in (x.compute(odp) for x in odp_list) if r]
+        expected += len(odp_list)
+        best = best_window(odp, windows)
+        if best:
+            extra.append(f"fastest cold pass: odp_window {best[0]} "
+                         f"({best[0] // 1024} KiB), median {best[1]:.4g} MB/s")
+        write(outdir, "odp", header + " — ODP on odph vs pinned",
+              odp, odp_units, odp_rows,
+              extra + [f"dropped (zero or unreadable): {x}"
+                       for x in DROPPED[n0:]])
+        printed.append(odp_rows)
+    if args.ucx:
+        n0 = len(DROPPED)
+        ucx, ucx_units = load(args.ucx)
+        ucx_list = ucx_ratios(ucx)
+        ucx_rows = [r for r in (x.compute(ucx) for x in ucx_list) if r]
+        expected += len(ucx_list)
+        table, summary, sweep = ucx_table(ucx, ucx_rows)
+        dropped = [f"dropped (zero or unreadable): {x}" for x in DROPPED[n0:]]
+        write(outdir, "ucx", header + " — UCX 1.13.1 on odph, "
+              "UCX_IB_REG_METHODS=odp vs rcache (ucx_perftest, MB/s)",
+              ucx, ucx_units, ucx_rows, [""] + summary + dropped, table,
+              {"sweep": sweep, "goal": UCX_GOAL})
+        printed.append(ucx_rows)
+        extra += summary
     print(header)
     print(HEAD)
-    for r in nic_rows + odp_rows:
-        print(fmt_row(r))
+    for rows in printed:
+        for r in rows:
+            print(fmt_row(r))
     for line in extra:
         print(line)
     for line in DROPPED:
         print(f"dropped (zero or unreadable): {line}")
-    missing = len(nic_ratios()) + len(odp_list) - len(nic_rows) - len(odp_rows)
+    missing = expected - sum(len(rows) for rows in printed)
     if missing:
         print(f"{missing} ratios without data (a run failed; see the log)")
-    return 0 if nic_rows and odp_rows else 1
+    return 0 if printed and all(printed) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

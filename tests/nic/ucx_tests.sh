@@ -3,10 +3,8 @@
 # odph under Debian 12's own UCX 1.13.1 and Open MPI 4.1.4: two network
 # namespaces with an odph device each (netns.sh), UCX's rc_verbs over them
 # with implicit ODP (UCX_IB_REG_METHODS=odp) and with its registration
-# cache (rcache).  The only UCX settings are the device, the transport
-# (UCX_TLS=rc_v: rc_verbs, UD for wire-up only; both processes run on one
-# host, so UCX would otherwise move the data through shared memory) and
-# the registration method.  Data is checked by our programs
+# cache (rcache); tests/nic/ucx.sh sets UCX up (device, transport,
+# registration method: nothing else).  Data is checked by our programs
 # (tests/ucx/ucp_check.c, mpi_check.c); ucx_perftest only has to run and
 # exit 0 on both sides.  Runs in the VM (tests/vm/run).
 #	nic_ucx_tests [FILTER...]	only the cases whose name has a FILTER
@@ -14,6 +12,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/nic/netns.sh
+. tests/nic/ucx.sh
 
 B=tests/build
 PORT=13500
@@ -40,43 +39,12 @@ ucx_case() {
 	done
 }
 
-# ucx NS REG CMD...: CMD in namespace odphNS, UCX on odphNS:1 over rc_verbs
-# with registration method REG.
-ucx() {
-	local ns=$1 reg=$2
-	shift 2
-	in_ns "$ns" env UCX_NET_DEVICES="odph$ns:1" UCX_TLS=rc_v \
-		UCX_IB_REG_METHODS="$reg" ${UCX_EXTRA_ENV:-} "$@"
-}
-
-# pair REG SERVER_CMD -- CLIENT_CMD: the server in A, the client (given
-# the server's address last) in B, on a fresh port ($PORT).  Both must
-# exit 0.  The server's output is kept in $LOGS/srv.
-pair() {
-	local reg=$1 srv rc src s=() c=()
-	shift
-	while [ "$1" != -- ]; do s+=("$1"); shift; done
-	shift
-	c=("$@")
-	ucx A "$reg" timeout 300 "${s[@]}" >"$LOGS/srv" 2>&1 &
-	srv=$!
-	wait_listen odphA "$PORT" || { kill "$srv"; return 1; }
-	ucx B "$reg" timeout 300 "${c[@]}" 10.11.0.1
-	rc=$?
-	wait "$srv"
-	src=$?
-	echo "--- server (exit $src):"
-	tail -n 15 "$LOGS/srv"
-	echo "--- client exit $rc"
-	[ "$rc" = 0 ] && [ "$src" = 0 ]
-}
-
 # perf REG TEST SIZE ITERS: one ucx_perftest run, server in A, client in
 # B; both exit 0 and the client prints its final row.
 perf() {
 	local reg=$1 test=$2 size=$3 iters=$4 out
 	PORT=$((PORT + 1))
-	out=$(pair "$reg" ucx_perftest -p "$PORT" -- \
+	out=$(ucx_pair "$reg" ucx_perftest -p "$PORT" -- \
 		ucx_perftest -p "$PORT" -t "$test" -s "$size" -n "$iters" 2>&1)
 	local rc=$?
 	echo "$out"
@@ -98,7 +66,7 @@ perf_rep() {
 check() {
 	local out
 	PORT=$((PORT + 1))
-	out=$(pair "$1" $B/ucp_check -p "$PORT" -- $B/ucp_check -p "$PORT" 2>&1)
+	out=$(ucx_pair "$1" $B/ucp_check -p "$PORT" -- $B/ucp_check -p "$PORT" 2>&1)
 	local rc=$?
 	echo "$out"
 	[ "$rc" = 0 ] && [ "$(echo "$out" | grep -c 'checks passed')" = 2 ] &&
@@ -112,7 +80,7 @@ check() {
 debug_log() {
 	local reg=$1 want=$2 log=$LOGS/srv lanes
 	PORT=$((PORT + 1))
-	UCX_EXTRA_ENV=UCX_LOG_LEVEL=debug pair "$reg" \
+	UCX_EXTRA_ENV=UCX_LOG_LEVEL=debug ucx_pair "$reg" \
 		$B/ucp_check -p "$PORT" -- $B/ucp_check -p "$PORT" >/dev/null 2>&1 ||
 		{ tail -n 30 "$log"; return 1; }
 	grep -E "odphA: (using|on-demand|failed)" "$log"
