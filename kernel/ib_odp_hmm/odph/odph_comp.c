@@ -130,6 +130,15 @@ static void odph_comp_reposition(struct odph_qp *qp, u32 psn)
 
 		if (s->state == ODPH_SWQE_DONE || s->state == ODPH_SWQE_EMPTY)
 			continue;
+		/*
+		 * A held atomic has its response and waits for its page
+		 * only (odph_comp_put_result()); it is never sent again.
+		 * Sent again, it was PENDING when its fault came back, so
+		 * odph_comp_held() skipped it, and the replayed ATOMIC_ACK
+		 * was ignored as one: it never completed.
+		 */
+		if (s->result_held)
+			continue;
 		if (odph_is_rd_atomic(s) && s->state == ODPH_SWQE_SENT &&
 		    qp->rd_atomic_out)
 			qp->rd_atomic_out--;
