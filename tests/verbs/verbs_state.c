@@ -303,6 +303,25 @@ TEST_F(qps, reset_wins_over_a_racing_fatal_packet)
 }
 
 /*
+ * The QP to RTS towards @dqpn (on this device) with the given transport
+ * timeout and retry counts: the path of the retry and RNR cases below.
+ */
+static void rts_with(struct _tap_fx_qps *self, uint32_t dqpn, uint8_t timeout,
+		     uint8_t retry_cnt, uint8_t rnr_retry)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTS, .timeout = timeout,
+				 .retry_cnt = retry_cnt, .rnr_retry = rnr_retry,
+				 .max_rd_atomic = 1 };
+
+	ASSERT_EQ(0, vqp_init(self->qp, IBV_QPT_RC));
+	ASSERT_EQ(0, vqp_rtr(&self->d, self->qp, dqpn, 0));
+	ASSERT_EQ(0, ibv_modify_qp(self->qp, &a, IBV_QP_STATE |
+				   IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
+				   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+				   IBV_QP_MAX_QP_RD_ATOMIC));
+}
+
+/*
  * A SEND to a QP that does not exist is never acknowledged: the requester
  * times out, resends exactly @retry_cnt times (IBTA 9.7.6.1.3: 7 is seven
  * retries, not "infinite" as it is for rnr_retry) and then completes the
@@ -311,9 +330,6 @@ TEST_F(qps, reset_wins_over_a_racing_fatal_packet)
  */
 static void retry_exhausted(struct _tap_fx_qps *self, uint8_t retry_cnt)
 {
-	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTS, .timeout = 8,
-				 .retry_cnt = retry_cnt, .rnr_retry = 7,
-				 .max_rd_atomic = 1 };
 	long before = vcounter("timeouts"), after;
 	struct ibv_wc wc[2];
 	struct vbuf b;
@@ -321,12 +337,7 @@ static void retry_exhausted(struct _tap_fx_qps *self, uint8_t retry_cnt)
 
 	vbuf_reg(&self->d, &b, 4096, IBV_ACCESS_LOCAL_WRITE);
 	s = vsge(&b, 0, 64);
-	ASSERT_EQ(0, vqp_init(self->qp, IBV_QPT_RC));
-	ASSERT_EQ(0, vqp_rtr(&self->d, self->qp, 0xabcde, 0));
-	ASSERT_EQ(0, ibv_modify_qp(self->qp, &a, IBV_QP_STATE |
-				   IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
-				   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-				   IBV_QP_MAX_QP_RD_ATOMIC));
+	rts_with(self, 0xabcde, 8, retry_cnt, 7);
 	ASSERT_EQ(0, vpost_send(self->qp, IBV_WR_SEND, 1, &s, 1, 0, 0));
 	ASSERT_EQ(0, vpost_send(self->qp, IBV_WR_SEND, 2, &s, 1, 0, 0));
 	ASSERT_EQ(2, vpoll(self->cq, wc, 2, 20000));
@@ -354,9 +365,6 @@ TEST_F(qps, retry_cnt_7_is_seven_not_infinite) { retry_exhausted(self, 7); }
  */
 static void rnr_exhausted(struct _tap_fx_qps *self, uint8_t rnr_retry)
 {
-	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RTS, .timeout = 14,
-				 .retry_cnt = 7, .rnr_retry = rnr_retry,
-				 .max_rd_atomic = 1 };
 	long before = vcounter("rnr_nak_rcvd"), after;
 	struct ibv_wc wc;
 	struct vbuf b;
@@ -364,12 +372,7 @@ static void rnr_exhausted(struct _tap_fx_qps *self, uint8_t rnr_retry)
 
 	vbuf_reg(&self->d, &b, 4096, IBV_ACCESS_LOCAL_WRITE);
 	s = vsge(&b, 0, 64);
-	ASSERT_EQ(0, vqp_init(self->qp, IBV_QPT_RC));
-	ASSERT_EQ(0, vqp_rtr(&self->d, self->qp, self->qp->qp_num, 0));
-	ASSERT_EQ(0, ibv_modify_qp(self->qp, &a, IBV_QP_STATE |
-				   IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
-				   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-				   IBV_QP_MAX_QP_RD_ATOMIC));
+	rts_with(self, self->qp->qp_num, 14, 7, rnr_retry);
 	ASSERT_EQ(0, vpost_send(self->qp, IBV_WR_SEND, 1, &s, 1, 0, 0));
 	ASSERT_EQ(1, vpoll(self->cq, &wc, 1, 20000));
 	ASSERT_EQ(1, wc.wr_id);
